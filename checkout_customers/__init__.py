@@ -1,0 +1,73 @@
+"""checkout-customers: the Checkout.com Customers API for Python, async first.
+
+    from checkout_customers import AsyncClient, Client, Phone
+
+    async with AsyncClient(secret_key="sk_sbox_...", prefix="abcd1234") as cko:
+        created = await cko.customers.create(email="bruce@wayne.com", name="Bruce Wayne")
+        customer = await cko.customers.get(created.id)
+
+See the README for configuration, errors, the sync `Client` and bulk migration.
+"""
+
+from ._config import Timeout
+from ._errors import (
+    AuthenticationError,
+    CheckoutApiError,
+    CheckoutArgumentError,
+    CheckoutConnectionError,
+    CheckoutError,
+    CheckoutTimeoutError,
+    ConflictError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+    ServerError,
+    UnprocessableEntityError,
+)
+from ._models import (
+    AccountHolder,
+    AccountHolderIdentification,
+    Address,
+    ApiResult,
+    BankAccountInstrument,
+    BankDetails,
+    CardInstrument,
+    CreatedCustomer,
+    Customer,
+    Instrument,
+    Phone,
+    UnknownInstrument,
+)
+from ._types import NOT_GIVEN, NotGiven
+from ._version import __version__
+
+__all__ = [
+    "NOT_GIVEN",
+    "AccountHolder",
+    "AccountHolderIdentification",
+    "Address",
+    "ApiResult",
+    "AuthenticationError",
+    "BankAccountInstrument",
+    "BankDetails",
+    "CardInstrument",
+    "CheckoutApiError",
+    "CheckoutArgumentError",
+    "CheckoutConnectionError",
+    "CheckoutError",
+    "CheckoutTimeoutError",
+    "ConflictError",
+    "CreatedCustomer",
+    "Customer",
+    "Instrument",
+    "NotFoundError",
+    "NotGiven",
+    "PermissionDeniedError",
+    "Phone",
+    "RateLimitError",
+    "ServerError",
+    "Timeout",
+    "UnknownInstrument",
+    "UnprocessableEntityError",
+    "__version__",
+]

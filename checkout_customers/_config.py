@@ -1,0 +1,285 @@
+"""Client configuration as small value objects, resolved once at construction.
+
+`resolve_config` turns the keyword arguments of `AsyncClient` / `Client` (and the `CKO_*`
+environment variables) into one immutable `ClientConfig`, or raises `CheckoutArgumentError`
+naming what to set. Nothing here does I/O.
+
+Usage:
+
+    Timeout(total=30)                      # at most 30 s per attempt, all phases
+    Timeout(connect=5, read=65, total=90)  # per phase
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import re
+from collections.abc import Mapping, Sequence
+from typing import Literal, Union
+
+import attrs
+from yarl import URL
+
+from ._errors import CheckoutArgumentError
+
+__all__ = [
+    "DEFAULT_MAX_CONNECTIONS",
+    "DEFAULT_MAX_RETRIES",
+    "DEFAULT_TIMEOUT",
+    "ClientConfig",
+    "OAuthCredentials",
+    "SecretKey",
+    "Timeout",
+    "TimeoutTypes",
+    "resolve_config",
+]
+
+DEFAULT_MAX_RETRIES = 2
+DEFAULT_MAX_CONNECTIONS = 100
+DEFAULT_SCOPES = ("vault",)
+
+_SECRET_KEY_PATTERN = re.compile(r"sk_[A-Za-z0-9_\-]{8,}", re.ASCII)
+_SANDBOX_KEY_PREFIX = "sk_sbox_"
+_CLIENT_ID_PATTERN = re.compile(r"cli_[a-z0-9]{8,}", re.ASCII)
+_PREFIX_PATTERN = re.compile(r"[a-z0-9]{8}", re.ASCII)
+_ENVIRONMENTS = ("sandbox", "production")
+
+
+@attrs.frozen
+class Timeout:
+    """Time limits of one HTTP attempt, in seconds.
+
+    `connect` bounds opening a TCP/TLS connection, `pool` waiting for a free connection of the
+    pool, `read` the wait for each chunk of the answer, `total` the whole attempt. The API's
+    gateway gives up after 60 s, so the default read limit sits just above that.
+    """
+
+    total: float = 90.0
+    connect: float = 10.0
+    read: float = 65.0
+    pool: float = 30.0
+
+    def __attrs_post_init__(self) -> None:
+        for field in attrs.fields(Timeout):
+            value = getattr(self, field.name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+                raise CheckoutArgumentError(
+                    f"timeout.{field.name}: must be a positive number of seconds, got {value!r}",
+                    field=f"timeout.{field.name}",
+                )
+
+    @classmethod
+    def of(cls, value: TimeoutTypes) -> Timeout:
+        """Accept a `Timeout`, or a number of seconds that bounds every phase."""
+        if value is None:
+            return DEFAULT_TIMEOUT
+        if isinstance(value, Timeout):
+            return value
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+            raise CheckoutArgumentError(
+                f"timeout: must be a positive number of seconds or a Timeout, got {value!r}",
+                field="timeout",
+            )
+        seconds = float(value)
+        return cls(
+            total=seconds,
+            connect=min(DEFAULT_TIMEOUT.connect, seconds),
+            read=seconds,
+            pool=seconds,
+        )
+
+
+DEFAULT_TIMEOUT = Timeout()
+TimeoutTypes = Union[Timeout, float, int, None]
+
+
+@attrs.frozen
+class SecretKey:
+    """A secret API key; never shown by `repr()` or `str()`."""
+
+    value: str = attrs.field(repr=False)
+
+    def __str__(self) -> str:
+        return "SecretKey(****)"
+
+
+@attrs.frozen
+class OAuthCredentials:
+    """OAuth client credentials and the token endpoint to trade them at."""
+
+    client_id: str
+    client_secret: str = attrs.field(repr=False)
+    scopes: tuple[str, ...]
+    token_url: URL
+
+    def __str__(self) -> str:
+        return f"OAuthCredentials(client_id={self.client_id!r}, client_secret=****)"
+
+
+@attrs.frozen
+class ClientConfig:
+    """Everything a client needs to know, validated."""
+
+    credential: SecretKey | OAuthCredentials
+    base_url: URL
+    timeout: Timeout
+    max_retries: int
+    max_connections: int
+
+
+def _fail(field: str, message: str) -> CheckoutArgumentError:
+    return CheckoutArgumentError(f"{field}: {message}", field=field)
+
+
+def _pick(explicit: str | None, variable: str, env: Mapping[str, str]) -> str | None:
+    if explicit is not None:
+        return explicit
+    value = env.get(variable, "").strip()
+    return value or None
+
+
+def _is_loopback(host: str | None) -> bool:
+    if not host:
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _parse_base_url(raw: str) -> URL:
+    try:
+        url = URL(raw.strip())
+    except (TypeError, ValueError) as exc:
+        raise _fail("base_url", f"{raw!r} is not a URL") from exc
+    if url.scheme not in ("http", "https") or not url.host:
+        raise _fail("base_url", f"{raw!r} must be an absolute http(s) URL")
+    if url.scheme == "http" and not _is_loopback(url.host):
+        raise _fail(
+            "base_url",
+            f"plain http is only allowed for loopback hosts; use https for {url.host!r}",
+        )
+    if url.query_string or url.fragment or url.user or url.password:
+        raise _fail("base_url", "must not contain a query, fragment or user info")
+    return url.with_path(url.path.rstrip("/"))
+
+
+def _secret_key(value: str, environment: str | None, base_url_given: bool) -> SecretKey:
+    if _SECRET_KEY_PATTERN.fullmatch(value) is None:
+        raise CheckoutArgumentError(
+            "secret_key: malformed; expected sk_sbox_... (sandbox) or sk_... (production)",
+            field="secret_key",
+        )
+    if not base_url_given:
+        is_sandbox_key = value.startswith(_SANDBOX_KEY_PREFIX)
+        if environment == "production" and is_sandbox_key:
+            raise _fail("secret_key", "a sandbox key (sk_sbox_...) cannot be used in production")
+        if environment == "sandbox" and not is_sandbox_key:
+            raise _fail(
+                "secret_key", "a production key cannot be used in sandbox; set environment"
+            )
+    return SecretKey(value)
+
+
+def _scopes(scopes: Sequence[str] | str | None) -> tuple[str, ...]:
+    if scopes is None:
+        return DEFAULT_SCOPES
+    items = scopes.split() if isinstance(scopes, str) else list(scopes)
+    if not items or not all(isinstance(s, str) and s and not s.isspace() for s in items):
+        raise _fail("scopes", "must be one or more non-empty scope names, such as 'vault'")
+    return tuple(items)
+
+
+def resolve_config(
+    *,
+    secret_key: str | None = None,
+    client_id: str | None = None,
+    client_secret: str | None = None,
+    scopes: Sequence[str] | str | None = None,
+    environment: Literal["sandbox", "production"] | None = None,
+    prefix: str | None = None,
+    base_url: str | None = None,
+    timeout: TimeoutTypes = None,
+    max_retries: int = DEFAULT_MAX_RETRIES,
+    max_connections: int = DEFAULT_MAX_CONNECTIONS,
+    env: Mapping[str, str] | None = None,
+) -> ClientConfig:
+    """Validate the client's arguments, filling gaps from `CKO_*` environment variables."""
+    env = os.environ if env is None else env
+
+    if secret_key is not None and (client_id is not None or client_secret is not None):
+        raise CheckoutArgumentError(
+            "pass either secret_key or client_id/client_secret, not both", field="secret_key"
+        )
+    if secret_key is None and client_id is None and client_secret is None:
+        secret_key = _pick(None, "CKO_SECRET_KEY", env)
+        client_id = _pick(None, "CKO_CLIENT_ID", env)
+        client_secret = _pick(None, "CKO_CLIENT_SECRET", env)
+        if secret_key is not None and (client_id is not None or client_secret is not None):
+            raise CheckoutArgumentError(
+                "both CKO_SECRET_KEY and CKO_CLIENT_ID/CKO_CLIENT_SECRET are set; unset one",
+                field="secret_key",
+            )
+
+    environment = _pick(environment, "CKO_ENVIRONMENT", env)  # type: ignore[assignment]
+    if environment is not None and environment not in _ENVIRONMENTS:
+        raise _fail("environment", f"must be 'sandbox' or 'production', got {environment!r}")
+    raw_base_url = _pick(base_url, "CKO_BASE_URL", env)
+    prefix = _pick(prefix, "CKO_PREFIX", env)
+
+    if secret_key is None and client_id is None and client_secret is None:
+        raise CheckoutArgumentError(
+            "no credential: pass secret_key= (or set CKO_SECRET_KEY), or client_id= and "
+            "client_secret= (or set CKO_CLIENT_ID and CKO_CLIENT_SECRET)",
+            field="secret_key",
+        )
+    if client_id is not None and _CLIENT_ID_PATTERN.fullmatch(client_id) is None:
+        raise _fail("client_id", "malformed; expected cli_ followed by lowercase letters/digits")
+    if client_id is not None and prefix is None:
+        prefix = client_id[len("cli_") : len("cli_") + 8]
+    if prefix is not None and _PREFIX_PATTERN.fullmatch(prefix) is None:
+        raise _fail("prefix", f"must be 8 lowercase letters or digits, got {prefix!r}")
+
+    if raw_base_url is not None:
+        api_url = _parse_base_url(raw_base_url)
+        token_url = api_url.with_path(api_url.path + "/connect/token")
+    elif prefix is None:
+        raise CheckoutArgumentError(
+            "prefix: your account's base-URL prefix is required; pass prefix= or set "
+            "CKO_PREFIX (or pass base_url= / set CKO_BASE_URL)",
+            field="prefix",
+        )
+    else:
+        domain = "checkout.com" if environment == "production" else "sandbox.checkout.com"
+        api_url = URL(f"https://{prefix}.api.{domain}")
+        token_url = URL(f"https://{prefix}.access.{domain}/connect/token")
+
+    credential: SecretKey | OAuthCredentials
+    if secret_key is not None:
+        credential = _secret_key(secret_key, environment or "sandbox", raw_base_url is not None)
+    else:
+        if not client_id:
+            raise _fail("client_id", "required with client_secret; or set CKO_CLIENT_ID")
+        if not client_secret:
+            raise _fail("client_secret", "required with client_id; or set CKO_CLIENT_SECRET")
+        credential = OAuthCredentials(client_id, client_secret, _scopes(scopes), token_url)
+
+    if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
+        raise _fail("max_retries", f"must be an integer >= 0, got {max_retries!r}")
+    if (
+        isinstance(max_connections, bool)
+        or not isinstance(max_connections, int)
+        or max_connections < 1
+    ):
+        raise _fail("max_connections", f"must be an integer >= 1, got {max_connections!r}")
+
+    return ClientConfig(
+        credential=credential,
+        base_url=api_url,
+        timeout=Timeout.of(timeout),
+        max_retries=max_retries,
+        max_connections=max_connections,
+    )

@@ -1,0 +1,180 @@
+"""Every exception the SDK raises, in one tree.
+
+```
+CheckoutError
+├── CheckoutArgumentError (also a ValueError)  bad input, caught before any request is sent
+├── CheckoutApiError                           the API answered with an error status
+│   ├── AuthenticationError        401
+│   ├── PermissionDeniedError      403
+│   ├── NotFoundError              404
+│   ├── ConflictError              409
+│   ├── UnprocessableEntityError   422
+│   ├── RateLimitError             429
+│   └── ServerError                5xx
+└── CheckoutConnectionError                    no usable answer: refused, reset, TLS, ...
+    └── CheckoutTimeoutError
+```
+
+Catch `CheckoutError` for "anything from this SDK". The sync `Client` raises the same classes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+__all__ = [
+    "AuthenticationError",
+    "CheckoutApiError",
+    "CheckoutArgumentError",
+    "CheckoutConnectionError",
+    "CheckoutError",
+    "CheckoutTimeoutError",
+    "ConflictError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "ServerError",
+    "UnprocessableEntityError",
+    "api_error_for_status",
+]
+
+
+class CheckoutError(Exception):
+    """Base class of every exception raised by checkout-customers."""
+
+
+class CheckoutArgumentError(CheckoutError, ValueError):
+    """An argument is missing or invalid; nothing was sent.
+
+    `field` names the offending argument (for example `"phone.number"`), when there is one.
+    """
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class CheckoutApiError(CheckoutError):
+    """The API answered with an error status.
+
+    Attributes:
+        status: the HTTP status code.
+        request_id: the body's `request_id`, else the `Cko-Request-Id` header, else `None`.
+        error_type: the body's `error_type` (for example `"request_invalid"`), or `None`.
+        error_codes: the body's `error_codes` as a tuple, possibly empty.
+        body: the decoded JSON body, else its text, `None` when the body was empty.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int,
+        request_id: str | None = None,
+        error_type: str | None = None,
+        error_codes: tuple[str, ...] = (),
+        body: Any = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.request_id = request_id
+        self.error_type = error_type
+        self.error_codes = error_codes
+        self.body = body
+
+    def __str__(self) -> str:
+        parts = [f"{self.status} {self.message}"]
+        if self.error_type:
+            parts.append(f"error_type={self.error_type}")
+        if self.error_codes:
+            parts.append("error_codes=" + ",".join(self.error_codes))
+        parts.append(f"request_id={self.request_id or 'unknown'}")
+        return " | ".join(parts)
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(status={self.status!r}, request_id={self.request_id!r}, "
+            f"error_type={self.error_type!r}, error_codes={self.error_codes!r})"
+        )
+
+
+class AuthenticationError(CheckoutApiError):
+    """401: the secret key or access token was refused."""
+
+
+class PermissionDeniedError(CheckoutApiError):
+    """403: the credential is valid but may not do this (for example a missing OAuth scope)."""
+
+
+class NotFoundError(CheckoutApiError):
+    """404: no customer with that id or email on this account."""
+
+
+class ConflictError(CheckoutApiError):
+    """409: the request conflicts with the current state of the resource."""
+
+
+class UnprocessableEntityError(CheckoutApiError):
+    """422: the API refused the request body; see `error_codes`."""
+
+
+class RateLimitError(CheckoutApiError):
+    """429: the account's read or write rate limit was exceeded."""
+
+
+class ServerError(CheckoutApiError):
+    """5xx: the API failed; whether it acted on the request is unknown."""
+
+
+class CheckoutConnectionError(CheckoutError):
+    """No usable answer: connection refused or reset, TLS failure, malformed response, ..."""
+
+
+class CheckoutTimeoutError(CheckoutConnectionError):
+    """The request timed out; whether the API acted on it is unknown."""
+
+
+_ERROR_BY_STATUS: Mapping[int, type[CheckoutApiError]] = {
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    409: ConflictError,
+    422: UnprocessableEntityError,
+    429: RateLimitError,
+}
+
+_DEFAULT_MESSAGES: Mapping[int, str] = {
+    401: "Unauthorized: check the secret key or OAuth credentials",
+    403: "Forbidden: the credential lacks the permission (scope) for this operation",
+    404: "Not found",
+    409: "Conflict",
+    422: "The request was refused as invalid",
+    429: "Too many requests: the account's rate limit was exceeded",
+}
+
+
+def api_error_for_status(
+    status: int,
+    *,
+    request_id: str | None,
+    error_type: str | None,
+    error_codes: tuple[str, ...],
+    body: Any,
+) -> CheckoutApiError:
+    """Build the exception class that matches `status`."""
+    if status >= 500:
+        cls: type[CheckoutApiError] = ServerError
+        message = "Server error"
+    else:
+        cls = _ERROR_BY_STATUS.get(status, CheckoutApiError)
+        message = _DEFAULT_MESSAGES.get(status, "Unexpected error status")
+    return cls(
+        message,
+        status=status,
+        request_id=request_id,
+        error_type=error_type,
+        error_codes=error_codes,
+        body=body,
+    )

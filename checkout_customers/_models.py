@@ -1,0 +1,179 @@
+"""The API's objects as frozen, slotted attrs classes.
+
+Attribute names are the API's field names, so `customer.phone.country_code` and
+`card.account_holder.billing_address.city` read like the JSON they come from. Parsing lives in
+`_converter`; nothing here does I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Literal, Union
+
+import attrs
+
+__all__ = [
+    "AccountHolder",
+    "AccountHolderIdentification",
+    "Address",
+    "ApiResult",
+    "BankAccountInstrument",
+    "BankDetails",
+    "CardInstrument",
+    "CreatedCustomer",
+    "Customer",
+    "Instrument",
+    "MetadataValue",
+    "Phone",
+    "UnknownInstrument",
+]
+
+MetadataValue = Union[str, int, float, bool]
+"""The scalar types a metadata value may have."""
+
+
+@attrs.frozen
+class Phone:
+    """A phone number: `country_code` like `"+1"` (1-7 characters), `number` 6-25 characters."""
+
+    country_code: str
+    number: str
+
+
+@attrs.frozen
+class Address:
+    """A postal address, as used in billing addresses and bank details."""
+
+    address_line1: str | None = None
+    address_line2: str | None = None
+    city: str | None = None
+    state: str | None = None
+    zip: str | None = None
+    country: str | None = None
+
+
+@attrs.frozen
+class AccountHolderIdentification:
+    """An identity document of an account holder."""
+
+    type: str | None = None
+    number: str | None = None
+    issuing_country: str | None = None
+
+
+@attrs.frozen
+class AccountHolder:
+    """The person or company that holds a card or bank account."""
+
+    type: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    company_name: str | None = None
+    tax_id: str | None = None
+    date_of_birth: str | None = None
+    country_of_birth: str | None = None
+    residential_status: str | None = None
+    billing_address: Address | None = None
+    phone: Phone | None = None
+    identification: AccountHolderIdentification | None = None
+    email: str | None = None
+
+
+@attrs.frozen
+class BankDetails:
+    """The bank that keeps a bank account."""
+
+    name: str | None = None
+    branch: str | None = None
+    address: Address | None = None
+
+
+@attrs.frozen
+class CardInstrument:
+    """A card linked to a customer (`type` is always `"card"`)."""
+
+    id: str
+    fingerprint: str | None = None
+    expiry_month: int | None = None
+    expiry_year: int | None = None
+    scheme: str | None = None
+    last4: str | None = None
+    bin: str | None = None
+    card_type: str | None = None
+    card_category: str | None = None
+    issuer: str | None = None
+    issuer_country: str | None = None
+    product_id: str | None = None
+    product_type: str | None = None
+    account_holder: AccountHolder | None = None
+    card_wallet_type: str | None = None
+    type: Literal["card"] = attrs.field(default="card", init=False)
+
+
+@attrs.frozen
+class BankAccountInstrument:
+    """A bank account linked to a customer (`type` is always `"bank_account"`)."""
+
+    id: str
+    fingerprint: str | None = None
+    account_type: str | None = None
+    account_number: str | None = None
+    bank_code: str | None = None
+    branch_code: str | None = None
+    iban: str | None = None
+    bban: str | None = None
+    swift_bic: str | None = None
+    currency: str | None = None
+    country: str | None = None
+    account_holder: AccountHolder | None = None
+    bank: BankDetails | None = None
+    type: Literal["bank_account"] = attrs.field(default="bank_account", init=False)
+
+
+@attrs.frozen
+class UnknownInstrument:
+    """An instrument of a type this SDK does not model (for example `"sepa"`).
+
+    `type` is the API's type, `id` its id when it has one, and `data` every field as received,
+    so nothing the API sent is lost.
+    """
+
+    type: str
+    id: str | None = None
+    data: Mapping[str, Any] = attrs.field(factory=dict, hash=False)
+
+
+Instrument = Union[CardInstrument, BankAccountInstrument, UnknownInstrument]
+"""Any instrument in `Customer.instruments`; dispatch on `.type` or `isinstance`."""
+
+
+@attrs.frozen
+class Customer:
+    """A customer as `customers.get` returns it.
+
+    `request_id` is the `Cko-Request-Id` of the response that carried it.
+    """
+
+    id: str
+    email: str
+    name: str | None = None
+    phone: Phone | None = None
+    metadata: Mapping[str, MetadataValue] = attrs.field(factory=dict, hash=False)
+    default: str | None = None
+    instruments: tuple[Instrument, ...] = ()
+    request_id: str | None = attrs.field(default=None, eq=False)
+
+
+@attrs.frozen
+class CreatedCustomer:
+    """What `customers.create` returns: the new customer's `id` and the `request_id`."""
+
+    id: str
+    request_id: str | None = None
+
+
+@attrs.frozen
+class ApiResult:
+    """What `customers.update` and `customers.delete` return: the `request_id` of the call."""
+
+    request_id: str | None = None

@@ -1,0 +1,26 @@
+"""Small typing helpers shared by the resource layer and the generated sync facade."""
+
+from __future__ import annotations
+
+import enum
+from typing import Final, Literal, TypeVar, Union
+
+__all__ = ["NOT_GIVEN", "NotGiven", "Omittable"]
+
+
+class NotGiven(enum.Enum):
+    """The type of `NOT_GIVEN`: an argument the caller did not pass, so it is not sent."""
+
+    NOT_GIVEN = "NOT_GIVEN"
+
+    def __repr__(self) -> str:
+        return "NOT_GIVEN"
+
+    def __bool__(self) -> Literal[False]:
+        return False
+
+
+NOT_GIVEN: Final = NotGiven.NOT_GIVEN
+
+_T = TypeVar("_T")
+Omittable = Union[_T, NotGiven]
