@@ -9,6 +9,7 @@
 See the README for configuration, errors, the sync `Client` and bulk migration.
 """
 
+from ._client import AsyncClient
 from ._config import Timeout
 from ._errors import (
     AuthenticationError,
@@ -47,6 +48,7 @@ __all__ = [
     "AccountHolderIdentification",
     "Address",
     "ApiResult",
+    "AsyncClient",
     "AuthenticationError",
     "BankAccountInstrument",
     "BankDetails",

@@ -16,7 +16,7 @@ import ipaddress
 import os
 import re
 from collections.abc import Mapping, Sequence
-from typing import Literal, Union
+from typing import Literal
 
 import attrs
 from yarl import URL
@@ -91,7 +91,7 @@ class Timeout:
 
 
 DEFAULT_TIMEOUT = Timeout()
-TimeoutTypes = Union[Timeout, float, int, None]
+TimeoutTypes = Timeout | float | int | None
 
 
 @attrs.frozen
@@ -178,9 +178,7 @@ def _secret_key(value: str, environment: str | None, base_url_given: bool) -> Se
         if environment == "production" and is_sandbox_key:
             raise _fail("secret_key", "a sandbox key (sk_sbox_...) cannot be used in production")
         if environment == "sandbox" and not is_sandbox_key:
-            raise _fail(
-                "secret_key", "a production key cannot be used in sandbox; set environment"
-            )
+            raise _fail("secret_key", "a production key cannot be used in sandbox; set environment")
     return SecretKey(value)
 
 
@@ -245,7 +243,7 @@ def resolve_config(
 
     if raw_base_url is not None:
         api_url = _parse_base_url(raw_base_url)
-        token_url = api_url.with_path(api_url.path + "/connect/token")
+        token_url = api_url.with_path(api_url.path.rstrip("/") + "/connect/token")
     elif prefix is None:
         raise CheckoutArgumentError(
             "prefix: your account's base-URL prefix is required; pass prefix= or set "

@@ -8,7 +8,7 @@ Attribute names are the API's field names, so `customer.phone.country_code` and
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Literal, Union
+from typing import Any, Literal
 
 import attrs
 
@@ -28,7 +28,7 @@ __all__ = [
     "UnknownInstrument",
 ]
 
-MetadataValue = Union[str, int, float, bool]
+MetadataValue = str | int | float | bool
 """The scalar types a metadata value may have."""
 
 
@@ -143,7 +143,7 @@ class UnknownInstrument:
     data: Mapping[str, Any] = attrs.field(factory=dict, hash=False)
 
 
-Instrument = Union[CardInstrument, BankAccountInstrument, UnknownInstrument]
+Instrument = CardInstrument | BankAccountInstrument | UnknownInstrument
 """Any instrument in `Customer.instruments`; dispatch on `.type` or `isinstance`."""
 
 

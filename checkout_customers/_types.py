@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import enum
-from typing import Final, Literal, TypeVar, Union
+from typing import Final, Literal
 
-__all__ = ["NOT_GIVEN", "NotGiven", "Omittable"]
+__all__ = ["NOT_GIVEN", "NotGiven"]
 
 
 class NotGiven(enum.Enum):
@@ -21,6 +21,3 @@ class NotGiven(enum.Enum):
 
 
 NOT_GIVEN: Final = NotGiven.NOT_GIVEN
-
-_T = TypeVar("_T")
-Omittable = Union[_T, NotGiven]

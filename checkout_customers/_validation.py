@@ -83,6 +83,8 @@ def _validate_length(value: object, field: str, bounds: tuple[int, int]) -> str:
 
 
 def _validate_phone(value: object) -> dict[str, str]:
+    country_code: object
+    number: object
     if isinstance(value, Phone):
         country_code, number = value.country_code, value.number
     elif isinstance(value, Mapping):

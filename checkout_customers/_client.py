@@ -1,0 +1,97 @@
+"""`AsyncClient`: configuration, one HTTP session, and the resources hanging off it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from types import TracebackType
+from typing import Literal
+
+import aiohttp
+
+from ._config import (
+    DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_MAX_RETRIES,
+    OAuthCredentials,
+    TimeoutTypes,
+    resolve_config,
+)
+from ._customers import AsyncCustomers
+from ._transport import Transport
+
+__all__ = ["AsyncClient"]
+
+
+class AsyncClient:
+    """The async client of the Checkout.com Customers API.
+
+        async with AsyncClient(secret_key="sk_sbox_...", prefix="abcd1234") as cko:
+            created = await cko.customers.create(email="bruce@wayne.com")
+
+    Arguments left out are read from `CKO_SECRET_KEY`, `CKO_CLIENT_ID`, `CKO_CLIENT_SECRET`,
+    `CKO_ENVIRONMENT`, `CKO_PREFIX` and `CKO_BASE_URL`; explicit arguments win. A missing or
+    malformed credential raises `CheckoutArgumentError` here, naming what to set.
+
+    One client holds one connection pool: create it once and share it between the tasks of
+    one event loop. It binds to the loop that first uses it. Pass `session=` to use an
+    `aiohttp.ClientSession` you own (it is never closed by the client). Close with
+    `await client.aclose()` or by leaving `async with`.
+    """
+
+    def __init__(
+        self,
+        *,
+        secret_key: str | None = None,
+        client_id: str | None = None,
+        client_secret: str | None = None,
+        scopes: Sequence[str] | str | None = None,
+        environment: Literal["sandbox", "production"] | None = None,
+        prefix: str | None = None,
+        base_url: str | None = None,
+        timeout: TimeoutTypes = None,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
+        session: aiohttp.ClientSession | None = None,
+    ) -> None:
+        self._config = resolve_config(
+            secret_key=secret_key,
+            client_id=client_id,
+            client_secret=client_secret,
+            scopes=scopes,
+            environment=environment,
+            prefix=prefix,
+            base_url=base_url,
+            timeout=timeout,
+            max_retries=max_retries,
+            max_connections=max_connections,
+        )
+        self._transport = Transport(self._config, session=session)
+        self.customers = AsyncCustomers(self._transport)
+
+    @property
+    def base_url(self) -> str:
+        """The API base URL this client sends to."""
+        return str(self._config.base_url)
+
+    def __repr__(self) -> str:
+        credential = self._config.credential
+        auth = (
+            f"client_id={credential.client_id!r}"
+            if isinstance(credential, OAuthCredentials)
+            else "secret_key=****"
+        )
+        return f"AsyncClient(base_url={self.base_url!r}, {auth})"
+
+    async def aclose(self) -> None:
+        """Close the connection pool (unless the session was passed in); safe to call twice."""
+        await self._transport.aclose()
+
+    async def __aenter__(self) -> AsyncClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()

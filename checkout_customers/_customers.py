@@ -1,0 +1,162 @@
+"""The customers resource: create, get (by id or email), update and delete.
+
+Arguments are validated before anything is sent; identifiers are percent-encoded as exactly one
+path segment, so an email containing `/`, `?`, `#`, `%` or `+` round-trips and nothing can
+escape `/customers/`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+from urllib.parse import quote
+
+import cattrs
+
+from ._converter import structure_customer
+from ._errors import CheckoutConnectionError
+from ._models import ApiResult, CreatedCustomer, Customer, MetadataValue, Phone
+from ._transport import Idempotency, Response, Transport
+from ._types import NOT_GIVEN, NotGiven
+from ._validation import (
+    create_body,
+    update_body,
+    validate_customer_id,
+    validate_identifier,
+)
+
+__all__ = ["AsyncCustomers"]
+
+
+def _segment(identifier: str) -> str:
+    return quote(identifier, safe="")
+
+
+def _log_segment(identifier: str) -> str:
+    # An email address is personal data: keep it out of log lines.
+    return "{email}" if "@" in identifier else identifier
+
+
+class AsyncCustomers:
+    """`client.customers`: the Customers API. Safe to share between tasks of one event loop."""
+
+    def __init__(self, transport: Transport) -> None:
+        self._transport = transport
+
+    async def create(
+        self,
+        *,
+        email: str,
+        name: str | None = None,
+        phone: Phone | None = None,
+        metadata: Mapping[str, MetadataValue] | None = None,
+        default: str | None = None,
+        instruments: Sequence[str] | None = None,
+        max_retries: int | None = None,
+    ) -> CreatedCustomer:
+        """Create a customer and return its `id` and the `request_id`.
+
+        `instruments` are linked only when `default` is given too (the API's rule).
+        The request is retried only when it provably never reached the API (connection
+        refused, 429), so a retry never creates a second customer; after a timeout or a
+        dropped connection the customer may exist: look it up by email before creating again.
+
+        Raises `CheckoutArgumentError` (nothing sent), `CheckoutApiError` subclasses,
+        `CheckoutConnectionError`.
+        """
+        body = create_body(
+            email=email,
+            name=name,
+            phone=phone,
+            metadata=metadata,
+            default=default,
+            instruments=instruments,
+        )
+        response = await self._transport.request(
+            "POST",
+            "/customers",
+            json_body=body,
+            idempotency=Idempotency.CREATE,
+            max_retries=max_retries,
+        )
+        customer_id = response.body.get("id") if isinstance(response.body, dict) else None
+        if not isinstance(customer_id, str) or not customer_id:
+            raise CheckoutConnectionError(
+                f"the API answered {response.status} to create without a customer id "
+                f"(request_id={response.request_id}); the customer may exist: look it up by email"
+            )
+        return CreatedCustomer(id=customer_id, request_id=response.request_id)
+
+    async def get(self, id_or_email: str, *, max_retries: int | None = None) -> Customer:
+        """Return the customer with this id (`cus_...`) or email address.
+
+        Raises `NotFoundError` when there is none, `CheckoutArgumentError` for an identifier
+        that is neither an id nor an email, and the other `CheckoutError`s.
+        """
+        identifier = validate_identifier(id_or_email)
+        response = await self._transport.request(
+            "GET",
+            f"/customers/{_segment(identifier)}",
+            max_retries=max_retries,
+            log_path=f"/customers/{_log_segment(identifier)}",
+        )
+        return _parse_customer(response)
+
+    async def update(
+        self,
+        customer_id: str,
+        *,
+        email: str | NotGiven = NOT_GIVEN,
+        name: str | NotGiven = NOT_GIVEN,
+        phone: Phone | NotGiven = NOT_GIVEN,
+        metadata: Mapping[str, MetadataValue] | NotGiven = NOT_GIVEN,
+        default: str | NotGiven = NOT_GIVEN,
+        instruments: Sequence[str] | NotGiven = NOT_GIVEN,
+        max_retries: int | None = None,
+    ) -> ApiResult:
+        """Change the given fields of a customer; fields not passed are not sent.
+
+        `metadata` replaces the stored metadata as a whole. Raises `NotFoundError`,
+        `CheckoutArgumentError` (nothing sent) and the other `CheckoutError`s.
+        """
+        customer_id = validate_customer_id(customer_id)
+        body = update_body(
+            {
+                "email": email,
+                "name": name,
+                "phone": phone,
+                "metadata": metadata,
+                "default": default,
+                "instruments": instruments,
+            }
+        )
+        response = await self._transport.request(
+            "PATCH",
+            f"/customers/{_segment(customer_id)}",
+            json_body=body,
+            max_retries=max_retries,
+        )
+        return ApiResult(request_id=response.request_id)
+
+    async def delete(self, customer_id: str, *, max_retries: int | None = None) -> ApiResult:
+        """Delete a customer and all of its linked payment instruments.
+
+        Raises `NotFoundError` when there is no such customer (unless an earlier attempt of
+        this same call went unanswered: then the 404 of the retry means it is done).
+        """
+        customer_id = validate_customer_id(customer_id)
+        response = await self._transport.request(
+            "DELETE", f"/customers/{_segment(customer_id)}", max_retries=max_retries
+        )
+        return ApiResult(request_id=response.request_id)
+
+
+def _parse_customer(response: Response) -> Customer:
+    body: Any = response.body
+    try:
+        return structure_customer(body, response.request_id)
+    except (cattrs.BaseValidationError, TypeError, ValueError) as exc:
+        raise CheckoutConnectionError(
+            f"the API answered {response.status} with a customer that could not be read "
+            f"(request_id={response.request_id}): {exc}"
+        ) from exc
