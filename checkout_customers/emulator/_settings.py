@@ -1,0 +1,143 @@
+"""The emulator's configuration: one frozen value object, validated when it is built."""
+
+from __future__ import annotations
+
+import math
+import types
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+
+__all__ = [
+    "DEFAULT_CLIENT_ID",
+    "DEFAULT_CLIENT_SECRET",
+    "DEFAULT_MAX_BODY_BYTES",
+    "DEFAULT_SECRET_KEY",
+    "DEFAULT_TOKEN_TTL_S",
+    "EmulatorSettings",
+]
+
+#: The secret key every emulator accepts unless told otherwise. For local use only.
+DEFAULT_SECRET_KEY = "sk_sbox_emulator_local_key"  # noqa: S105 - a documented local default
+#: The OAuth client every emulator accepts unless told otherwise.
+DEFAULT_CLIENT_ID = "cli_emulatorlocal"
+DEFAULT_CLIENT_SECRET = "emulator_local_client_secret"  # noqa: S105 - a documented local default
+#: Lifetime of the access tokens issued by `POST /connect/token`, in seconds.
+DEFAULT_TOKEN_TTL_S = 3600.0
+#: Request bodies above this size are refused with 413.
+DEFAULT_MAX_BODY_BYTES = 64 * 1024
+
+
+def _default_oauth_clients() -> Mapping[str, str]:
+    return types.MappingProxyType({DEFAULT_CLIENT_ID: DEFAULT_CLIENT_SECRET})
+
+
+def _freeze_mapping(value: Mapping[str, str]) -> Mapping[str, str]:
+    return types.MappingProxyType(dict(value))
+
+
+def _check_rate(instance: object, attribute: attrs.Attribute[Any], value: float | None) -> None:
+    if value is not None and not (math.isfinite(value) and value > 0):
+        raise ValueError(f"{attribute.name} must be a positive number of requests/s or None")
+
+
+def _check_share(instance: object, attribute: attrs.Attribute[Any], value: float) -> None:
+    if not 0.0 <= value <= 1.0:
+        raise ValueError(f"{attribute.name} must be between 0 and 1, got {value}")
+
+
+def _check_non_negative(instance: object, attribute: attrs.Attribute[Any], value: float) -> None:
+    if not (math.isfinite(value) and value >= 0):
+        raise ValueError(f"{attribute.name} must be a non-negative number, got {value}")
+
+
+def _check_credential(field: str, text: object) -> None:
+    if not isinstance(text, str) or not text or any(c.isspace() for c in text):
+        raise ValueError(f"{field}: credentials must be non-empty strings without spaces")
+
+
+def _check_secret_keys(
+    instance: object, attribute: attrs.Attribute[Any], value: tuple[str, ...]
+) -> None:
+    for secret_key in value:
+        _check_credential(attribute.name, secret_key)
+
+
+def _check_oauth_clients(
+    instance: object, attribute: attrs.Attribute[Any], value: Mapping[str, str]
+) -> None:
+    for client_id, client_secret in value.items():
+        _check_credential(attribute.name, client_id)
+        _check_credential(attribute.name, client_secret)
+
+
+@attrs.frozen(kw_only=True)
+class EmulatorSettings:
+    """How an emulator listens, whom it lets in, and how it misbehaves.
+
+        settings = EmulatorSettings(write_rate=5, fault_drop_after_acting=0.1, seed=7)
+        async with run_emulator(settings) as emulator: ...
+
+    Fault shares are probabilities in 0..1 drawn independently for each `/customers` request
+    (their sum must not exceed 1); they are seeded by `seed` so a test run can be replayed.
+    Raises `ValueError` for an out-of-range value.
+    """
+
+    host: str = "127.0.0.1"
+    #: 0 picks a free port.
+    port: int = attrs.field(
+        default=0,
+        validator=attrs.validators.and_(attrs.validators.ge(0), attrs.validators.le(65535)),
+    )
+    #: SQLite file keeping the state across restarts; None keeps it in memory.
+    db_path: str | None = None
+    secret_keys: tuple[str, ...] = attrs.field(
+        default=(DEFAULT_SECRET_KEY,), converter=tuple, validator=_check_secret_keys
+    )
+    #: OAuth clients, client_id -> client_secret.
+    oauth_clients: Mapping[str, str] = attrs.field(
+        factory=_default_oauth_clients,
+        converter=_freeze_mapping,
+        validator=_check_oauth_clients,
+        hash=False,
+    )
+    token_ttl_s: float = attrs.field(default=DEFAULT_TOKEN_TTL_S, validator=_check_non_negative)
+    #: Requests/s per account for GET; None is unlimited.
+    read_rate: float | None = attrs.field(default=None, validator=_check_rate)
+    #: Requests/s per account for POST, PATCH and DELETE; None is unlimited.
+    write_rate: float | None = attrs.field(default=None, validator=_check_rate)
+    #: Share answered 500 without acting.
+    fault_500: float = attrs.field(default=0.0, validator=_check_share)
+    #: Share that act, then close the connection without answering.
+    fault_drop_after_acting: float = attrs.field(default=0.0, validator=_check_share)
+    #: Share that act, then answer only after `fault_slow_ms`.
+    fault_slow_after_acting: float = attrs.field(default=0.0, validator=_check_share)
+    #: Share whose connection is reset (TCP RST) before acting.
+    fault_reset_before_acting: float = attrs.field(default=0.0, validator=_check_share)
+    fault_slow_ms: float = attrs.field(default=2000.0, validator=_check_non_negative)
+    #: Fixed latency added to every API request.
+    latency_ms: float = attrs.field(default=0.0, validator=_check_non_negative)
+    seed: int | None = None
+    #: Answer 409 (no body) to a second customer with an existing email. The real API's
+    #: behaviour is unknown; allowing duplicates is the default because it is the dangerous case.
+    reject_duplicate_emails: bool = False
+    max_body_bytes: int = attrs.field(
+        default=DEFAULT_MAX_BODY_BYTES, validator=attrs.validators.gt(0)
+    )
+
+    def __attrs_post_init__(self) -> None:
+        if self.fault_total > 1.0 + 1e-9:
+            raise ValueError(f"the fault shares add up to {self.fault_total}, more than 1")
+        if not self.secret_keys and not self.oauth_clients:
+            raise ValueError("at least one secret key or OAuth client is needed")
+
+    @property
+    def fault_total(self) -> float:
+        """The share of `/customers` requests that meet any fault."""
+        return (
+            self.fault_500
+            + self.fault_drop_after_acting
+            + self.fault_slow_after_acting
+            + self.fault_reset_before_acting
+        )
