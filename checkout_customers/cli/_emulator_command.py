@@ -1,0 +1,203 @@
+"""`checkout-customers emulator`: serve the emulator until Ctrl-C or SIGTERM."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import signal
+import sys
+from typing import Any
+
+__all__ = ["register"]
+
+_EXIT_OK = 0
+_EXIT_USAGE = 2
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"port must be 0 to 65535, got {port}")
+    return port
+
+
+def _positive(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
+    return value
+
+
+def _non_negative(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be zero or more, got {text}")
+    return value
+
+
+def _share(text: str) -> float:
+    value = _non_negative(text)
+    if value > 1:
+        raise argparse.ArgumentTypeError(f"must be a share between 0 and 1, got {text}")
+    return value
+
+
+def _oauth_client(text: str) -> tuple[str, str]:
+    client_id, separator, client_secret = text.partition(":")
+    if not separator or not client_id or not client_secret:
+        raise argparse.ArgumentTypeError("expected CLIENT_ID:CLIENT_SECRET")
+    return client_id, client_secret
+
+
+def register(subparsers: Any) -> None:
+    """Add the `emulator` subcommand to the command line's subparsers."""
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "emulator",
+        help="serve a local Customers API emulator",
+        description=(
+            "Serve a stateful emulator of the Checkout.com Customers API. Prints one line "
+            "'listening on http://HOST:PORT' once it accepts connections; Ctrl-C stops it. "
+            "See docs/emulator.md."
+        ),
+    )
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="address to bind (default: %(default)s)"
+    )
+    parser.add_argument("--port", type=_port, default=0, help="port to bind; 0 picks a free one")
+    parser.add_argument("--db", metavar="PATH", help="keep the state in this SQLite file")
+    parser.add_argument(
+        "--secret-key",
+        action="append",
+        metavar="KEY",
+        help="accepted secret key (repeatable; default: the documented local key)",
+    )
+    parser.add_argument(
+        "--oauth-client",
+        action="append",
+        type=_oauth_client,
+        metavar="ID:SECRET",
+        help="accepted OAuth client (repeatable; default: the documented local client)",
+    )
+    parser.add_argument("--token-ttl", type=_non_negative, metavar="S", help="token lifetime")
+    parser.add_argument(
+        "--read-rate", type=_positive, metavar="R", help="GET requests/s per account"
+    )
+    parser.add_argument(
+        "--write-rate", type=_positive, metavar="R", help="POST/PATCH/DELETE requests/s per account"
+    )
+    parser.add_argument(
+        "--fault-rate",
+        type=_share,
+        default=0.0,
+        metavar="F",
+        help="share of requests meeting a fault, spread evenly over the four modes",
+    )
+    parser.add_argument("--fault-500", type=_share, metavar="F", help="share answered 500")
+    parser.add_argument("--fault-drop", type=_share, metavar="F", help="share dropped after acting")
+    parser.add_argument(
+        "--fault-slow", type=_share, metavar="F", help="share answered late after acting"
+    )
+    parser.add_argument("--fault-reset", type=_share, metavar="F", help="share reset before acting")
+    parser.add_argument(
+        "--fault-slow-ms", type=_non_negative, metavar="MS", help="delay of slow answers"
+    )
+    parser.add_argument(
+        "--latency-ms", type=_non_negative, default=0.0, metavar="MS", help="added latency"
+    )
+    parser.add_argument("--seed", type=int, help="seed of the fault draws")
+    parser.add_argument(
+        "--reject-duplicate-emails",
+        action="store_true",
+        help="answer 409 to a second customer with an existing email",
+    )
+    parser.add_argument(
+        "--allow-non-loopback",
+        action="store_true",
+        help="allow binding an address other than loopback (exposes the emulator)",
+    )
+    parser.set_defaults(run=run)
+
+
+def _settings_fields(args: argparse.Namespace) -> dict[str, Any]:
+    spread = args.fault_rate / 4
+
+    def share(explicit: float | None) -> float:
+        return spread if explicit is None else explicit
+
+    fields: dict[str, Any] = {
+        "host": args.host,
+        "port": args.port,
+        "db_path": args.db,
+        "read_rate": args.read_rate,
+        "write_rate": args.write_rate,
+        "fault_500": share(args.fault_500),
+        "fault_drop_after_acting": share(args.fault_drop),
+        "fault_slow_after_acting": share(args.fault_slow),
+        "fault_reset_before_acting": share(args.fault_reset),
+        "latency_ms": args.latency_ms,
+        "seed": args.seed,
+        "reject_duplicate_emails": args.reject_duplicate_emails,
+    }
+    if args.secret_key:
+        fields["secret_keys"] = tuple(args.secret_key)
+    if args.oauth_client:
+        fields["oauth_clients"] = dict(args.oauth_client)
+    if args.token_ttl is not None:
+        fields["token_ttl_s"] = args.token_ttl
+    if args.fault_slow_ms is not None:
+        fields["fault_slow_ms"] = args.fault_slow_ms
+    return fields
+
+
+def run(args: argparse.Namespace) -> int:
+    """Serve until SIGINT or SIGTERM; 0 on a clean stop, 2 for bad settings."""
+    from ..emulator import EmulatorSettings
+    from ..emulator._server import is_loopback
+
+    try:
+        settings = EmulatorSettings(**_settings_fields(args))
+    except (TypeError, ValueError) as exc:
+        print(f"checkout-customers emulator: error: {exc}", file=sys.stderr)
+        return _EXIT_USAGE
+    if not is_loopback(settings.host):
+        if not args.allow_non_loopback:
+            print(
+                f"checkout-customers emulator: error: refusing to bind {settings.host!r}, "
+                "which is not loopback; pass --allow-non-loopback to expose the emulator",
+                file=sys.stderr,
+            )
+            return _EXIT_USAGE
+        print(
+            f"warning: the emulator on {settings.host} is reachable from other machines and "
+            "accepts documented default credentials",
+            file=sys.stderr,
+        )
+    try:
+        asyncio.run(_serve(settings))
+    except OSError as exc:
+        print(f"checkout-customers emulator: error: cannot listen: {exc}", file=sys.stderr)
+        return _EXIT_USAGE
+    return _EXIT_OK
+
+
+async def _serve(settings: Any) -> None:
+    from ..emulator import run_emulator
+
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):  # Windows: Ctrl-C raises instead
+            loop.add_signal_handler(signum, stop.set)
+    async with run_emulator(settings) as emulator:
+        print(f"listening on {emulator.base_url}", flush=True)
+        await stop.wait()

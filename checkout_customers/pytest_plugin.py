@@ -1,0 +1,96 @@
+"""Pytest fixtures running the Customers API emulator, registered through `pytest11`.
+
+    def test_signup(checkout_client):                  # a sync Client on a fresh emulator
+        created = checkout_client.customers.create(email="bruce@wayne.com")
+
+    def test_migration(checkout_emulator):             # the RunningEmulator itself
+        run_my_code(base_url=checkout_emulator.base_url, secret_key=checkout_emulator.secret_key)
+        assert checkout_emulator.count_customers_with_email("bruce@wayne.com") == 1
+
+    @pytest.mark.checkout_emulator(write_rate=5, fault_drop_after_acting=0.2, seed=1)
+    def test_survives_faults(checkout_emulator): ...
+
+Each test gets its own emulator on a free loopback port, served on a thread of its own, so it
+works for sync tests and for async tests on any event loop. Settings come from the
+`checkout_emulator_settings` fixture (override it in a conftest) and then from the
+`checkout_emulator` marker's keyword arguments. `checkout_async_client` (an `AsyncClient`) is
+defined only when pytest-asyncio is installed.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import AsyncIterator, Iterator
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from checkout_customers import AsyncClient
+    from checkout_customers.emulator import EmulatorSettings, RunningEmulator
+
+__all__ = [
+    "checkout_client",
+    "checkout_emulator",
+    "checkout_emulator_settings",
+]
+
+_MARKER = "checkout_emulator"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        f"{_MARKER}(**settings): EmulatorSettings fields for this test's checkout_emulator",
+    )
+
+
+@pytest.fixture
+def checkout_emulator_settings() -> EmulatorSettings:
+    """The settings of `checkout_emulator`; override this fixture to change them."""
+    from checkout_customers.emulator import EmulatorSettings
+
+    return EmulatorSettings()
+
+
+@pytest.fixture
+def checkout_emulator(
+    request: pytest.FixtureRequest, checkout_emulator_settings: EmulatorSettings
+) -> Iterator[RunningEmulator]:
+    """A fresh emulator on a free loopback port, running on its own thread."""
+    from checkout_customers.emulator import emulator_thread
+
+    overrides: dict[str, Any] = {}
+    for marker in reversed(list(request.node.iter_markers(_MARKER))):
+        overrides.update(marker.kwargs)
+    with emulator_thread(checkout_emulator_settings, **overrides) as emulator:
+        yield emulator
+
+
+@pytest.fixture
+def checkout_client(checkout_emulator: RunningEmulator) -> Iterator[Any]:
+    """A sync `checkout_customers.Client` talking to `checkout_emulator`."""
+    from checkout_customers import Client  # type: ignore[attr-defined,unused-ignore]
+
+    with Client(
+        secret_key=checkout_emulator.secret_key, base_url=checkout_emulator.base_url
+    ) as client:
+        yield client
+
+
+if importlib.util.find_spec("pytest_asyncio") is not None:
+    import pytest_asyncio
+
+    __all__ += ["checkout_async_client"]
+
+    @pytest_asyncio.fixture
+    async def checkout_async_client(
+        checkout_emulator: RunningEmulator,
+    ) -> AsyncIterator[AsyncClient]:
+        """An `AsyncClient` talking to `checkout_emulator`, on the test's event loop."""
+        from checkout_customers import AsyncClient
+
+        async with AsyncClient(
+            secret_key=checkout_emulator.secret_key, base_url=checkout_emulator.base_url
+        ) as client:
+            yield client
