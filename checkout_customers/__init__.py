@@ -39,6 +39,7 @@ from ._models import (
     Phone,
     UnknownInstrument,
 )
+from ._sync_client import Client
 from ._types import NOT_GIVEN, NotGiven
 from ._version import __version__
 
@@ -58,6 +59,7 @@ __all__ = [
     "CheckoutConnectionError",
     "CheckoutError",
     "CheckoutTimeoutError",
+    "Client",
     "ConflictError",
     "CreatedCustomer",
     "Customer",
