@@ -168,11 +168,6 @@ def _parse_base_url(raw: str) -> URL:
 
 
 def _secret_key(value: str, environment: str | None, base_url_given: bool) -> SecretKey:
-    if _SECRET_KEY_PATTERN.fullmatch(value) is None:
-        raise CheckoutArgumentError(
-            "secret_key: malformed; expected sk_sbox_... (sandbox) or sk_... (production)",
-            field="secret_key",
-        )
     if not base_url_given:
         is_sandbox_key = value.startswith(_SANDBOX_KEY_PREFIX)
         if environment == "production" and is_sandbox_key:
@@ -232,6 +227,11 @@ def resolve_config(
         raise CheckoutArgumentError(
             "no credential: pass secret_key= (or set CKO_SECRET_KEY), or client_id= and "
             "client_secret= (or set CKO_CLIENT_ID and CKO_CLIENT_SECRET)",
+            field="secret_key",
+        )
+    if secret_key is not None and _SECRET_KEY_PATTERN.fullmatch(secret_key) is None:
+        raise CheckoutArgumentError(
+            "secret_key: malformed; expected sk_sbox_... (sandbox) or sk_... (production)",
             field="secret_key",
         )
     if client_id is not None and _CLIENT_ID_PATTERN.fullmatch(client_id) is None:

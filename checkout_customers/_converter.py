@@ -24,7 +24,8 @@ from ._models import (
 
 __all__ = ["converter", "structure_customer", "unstructure"]
 
-converter = cattrs.Converter(forbid_extra_keys=False)
+# omit_if_default: absent optional fields are left out of the JSON, as the API does.
+converter = cattrs.Converter(forbid_extra_keys=False, omit_if_default=True)
 
 _KNOWN_INSTRUMENTS: Mapping[str, type[CardInstrument] | type[BankAccountInstrument]] = {
     "card": CardInstrument,
@@ -99,16 +100,8 @@ converter.register_unstructure_hook(
 
 
 def unstructure(obj: Any) -> Any:
-    """Turn a model into the API's JSON shape, leaving out fields that are `None`."""
-    return _drop_none(converter.unstructure(obj))
-
-
-def _drop_none(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {key: _drop_none(item) for key, item in value.items() if item is not None}
-    if isinstance(value, list):
-        return [_drop_none(item) for item in value]
-    return value
+    """Turn a model into the API's JSON shape, leaving out fields left at their default."""
+    return converter.unstructure(obj)
 
 
 def structure_customer(data: Any, request_id: str | None) -> Customer:

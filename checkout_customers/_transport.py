@@ -9,6 +9,7 @@ becomes the matching `CheckoutApiError`, every transport failure a `CheckoutConn
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import logging
 import platform
@@ -277,7 +278,8 @@ class Transport:
 
     async def _fetch_token(self, credentials: OAuthCredentials) -> Any:
         form = {"grant_type": "client_credentials", "scope": " ".join(credentials.scopes)}
-        basic = aiohttp.BasicAuth(credentials.client_id, credentials.client_secret).encode()
+        pair = f"{credentials.client_id}:{credentials.client_secret}".encode()
+        basic = "Basic " + base64.b64encode(pair).decode("ascii")
         try:
             response = await self._send(
                 "POST",

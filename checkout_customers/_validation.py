@@ -121,8 +121,8 @@ def _validate_metadata(value: object) -> dict[str, MetadataValue]:
             raise _fail("metadata", f"keys must be non-empty strings, got {key!r}")
         if len(key) > _limits.METADATA_KEY_MAX_LENGTH:
             raise _fail(
-                f"metadata.{key[:20]}...",
-                f"key longer than {_limits.METADATA_KEY_MAX_LENGTH} characters",
+                "metadata",
+                f"key {key[:20]!r}... is longer than {_limits.METADATA_KEY_MAX_LENGTH} characters",
             )
         field = f"metadata.{key}"
         if not isinstance(item, (str, int, float, bool)):
