@@ -360,7 +360,8 @@ class _Api:
 
 
 def _phone(phone: dict[str, Any]) -> dict[str, Any]:
-    return {"country_code": phone["country_code"], "number": phone["number"]}
+    """The phone's known parts; other keys are dropped like unknown top-level fields."""
+    return {part: phone[part] for part in ("country_code", "number") if part in phone}
 
 
 def _union(first: list[str], second: list[str]) -> list[str]:

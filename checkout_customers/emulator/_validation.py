@@ -92,12 +92,15 @@ def _within(value: object, bounds: tuple[int, int]) -> bool:
 
 
 def _check_phone(value: object) -> list[str]:
+    """Both parts are optional, as in the spec's `PhoneNumber`; a part sent must fit."""
     if not isinstance(value, dict):
         return ["phone_invalid"]
     codes = []
-    if not _within(value.get("country_code"), _limits.PHONE_COUNTRY_CODE_LENGTH):
+    if "country_code" in value and not _within(
+        value["country_code"], _limits.PHONE_COUNTRY_CODE_LENGTH
+    ):
         codes.append("phone_country_code_invalid")
-    if not _within(value.get("number"), _limits.PHONE_NUMBER_LENGTH):
+    if "number" in value and not _within(value["number"], _limits.PHONE_NUMBER_LENGTH):
         codes.append("phone_number_invalid")
     return codes
 
