@@ -1,0 +1,44 @@
+"""Bulk migration: one customer per email, exactly once, resumable, at the account's pace.
+
+    from checkout_customers import AsyncClient
+    from checkout_customers.migration import migrate, read_csv
+
+    async with AsyncClient() as cko:
+        report = await migrate(cko, read_csv("customers.csv"), journal="migration.sqlite3")
+    print(report.created, report.existing, report.failed, report.invalid)
+
+The command `checkout-customers migrate INPUT` wraps this with a progress bar, a JSONL report
+and the exit statuses of the contract. See `docs/migration.md` for the guarantees and formats.
+"""
+
+from ._journal import JournalError
+from ._migrate import (
+    DEFAULT_CONCURRENCY,
+    DEFAULT_MAX_ATTEMPTS,
+    DEFAULT_RATE,
+    DEFAULT_SETTLE_SECONDS,
+    migrate,
+)
+from ._progress import ProgressDisplay, format_summary
+from ._report import MigrationReport, RowResult, RowStatus
+from ._rows import CsvSource, JsonlSource, MigrationInputError, Row, read_csv, read_jsonl
+
+__all__ = [
+    "DEFAULT_CONCURRENCY",
+    "DEFAULT_MAX_ATTEMPTS",
+    "DEFAULT_RATE",
+    "DEFAULT_SETTLE_SECONDS",
+    "CsvSource",
+    "JournalError",
+    "JsonlSource",
+    "MigrationInputError",
+    "MigrationReport",
+    "ProgressDisplay",
+    "Row",
+    "RowResult",
+    "RowStatus",
+    "format_summary",
+    "migrate",
+    "read_csv",
+    "read_jsonl",
+]

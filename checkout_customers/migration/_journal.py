@@ -1,0 +1,378 @@
+"""The migration journal: one SQLite (WAL) record per email, written before and after requests.
+
+Every state change is committed (and fsync'd) before the migration acts on it, so after a crash
+the journal never claims less than what was sent: a row whose create may have reached the API
+is in state `creating` and is reconciled by looking its email up before anything is created
+again. Writes go through one thread that owns the connection and commits whatever is queued in
+one transaction (group commit), so many rows share each fsync and the event loop never blocks
+on the disk.
+
+States: `pending` (claimed, nothing sent), `creating` (a create may have been sent at
+`attempt_at`), `created`, `existing` (found on the account, not created by us), `failed`
+(definitely not created; retried by the next run).
+
+The journal is held exclusively by one process (SQLite's exclusive locking mode): a second
+migration on the same journal fails with `JournalError` instead of racing the first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import os
+import queue
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Sequence
+from enum import Enum
+from typing import Any, Generic, TypeVar
+
+import attrs
+
+from .._errors import CheckoutError
+from ._rows import Row
+
+__all__ = ["Claim", "ClaimKind", "Journal", "JournalError", "RowState"]
+
+_APPLICATION_ID = 0x434B4A31  # "CKJ1"
+_SCHEMA_VERSION = "1"
+_MAX_BATCH = 2000
+_T = TypeVar("_T")
+
+_SCHEMA = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE rows (
+    email TEXT PRIMARY KEY,
+    line INTEGER NOT NULL,
+    run INTEGER NOT NULL,
+    fingerprint TEXT NOT NULL,
+    state TEXT NOT NULL,
+    customer_id TEXT,
+    request_id TEXT,
+    error TEXT,
+    attempt_at REAL,
+    updated_at REAL NOT NULL
+) WITHOUT ROWID;
+"""
+
+
+class JournalError(CheckoutError):
+    """The journal cannot be used: unreadable, not a journal, or in use by another migration."""
+
+
+class RowState(str, Enum):
+    PENDING = "pending"
+    CREATING = "creating"
+    CREATED = "created"
+    EXISTING = "existing"
+    FAILED = "failed"
+
+
+DONE_STATES = frozenset({RowState.CREATED, RowState.EXISTING})
+
+
+class ClaimKind(str, Enum):
+    NEW = "new"  # first time this email is seen: look it up, create it
+    RESUME = "resume"  # seen by an earlier run that did not finish it
+    DONE = "done"  # finished by an earlier run
+    DUPLICATE = "duplicate"  # seen earlier in this same run
+
+
+@attrs.frozen
+class Claim:
+    """What the journal knew about a row's email when the row was read."""
+
+    kind: ClaimKind
+    state: RowState | None = None
+    line: int | None = None  # the line that holds the email (the first one, for a duplicate)
+    customer_id: str | None = None
+    request_id: str | None = None
+    error: str | None = None
+    attempt_at: float | None = None
+    changed: bool = False  # a done row whose content differs from what was migrated
+
+
+class _Op(Generic[_T]):
+    __slots__ = ("function", "future")
+
+    def __init__(self, function: Callable[[sqlite3.Connection], _T]) -> None:
+        self.function = function
+        self.future: concurrent.futures.Future[_T] = concurrent.futures.Future()
+
+
+_STOP = object()
+
+
+class Journal:
+    """The journal at `path`, opened and locked for one migration run (see module docstring).
+
+    `target` identifies the account (its base URL); a journal written for another account is
+    refused. Raises `JournalError`.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], *, target: str) -> None:
+        self.path = os.fspath(path)
+        self._connection = _open(self.path)
+        try:
+            self.run = self._start_run(target)
+        except BaseException:
+            self._connection.close()
+            raise
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._thread = threading.Thread(
+            target=self._serve, name="checkout-customers-journal", daemon=True
+        )
+        self._closed = False
+        self._thread.start()
+
+    def __repr__(self) -> str:
+        return f"<Journal {self.path!r} run={self.run}>"
+
+    def _start_run(self, target: str) -> int:
+        connection = self._connection
+        try:
+            with connection:
+                connection.execute("BEGIN IMMEDIATE")
+                application_id = connection.execute("PRAGMA application_id").fetchone()[0]
+                tables = connection.execute(
+                    "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
+                ).fetchone()[0]
+                if application_id == 0 and tables == 0:
+                    for statement in _SCHEMA.split(";"):
+                        if statement.strip():
+                            connection.execute(statement)
+                    connection.execute(f"PRAGMA application_id = {_APPLICATION_ID}")
+                    connection.executemany(
+                        "INSERT INTO meta VALUES (?, ?)",
+                        [("schema", _SCHEMA_VERSION), ("target", target), ("runs", "0")],
+                    )
+                elif application_id != _APPLICATION_ID:
+                    raise JournalError(
+                        f"{self.path}: is an SQLite database but not a migration journal; "
+                        "choose another --journal path"
+                    )
+                meta = dict(connection.execute("SELECT key, value FROM meta").fetchall())
+                if meta.get("schema") != _SCHEMA_VERSION:
+                    raise JournalError(
+                        f"{self.path}: journal format {meta.get('schema')!r} is not supported"
+                    )
+                known = meta.get("target", target)
+                if not _same_target(known, target):
+                    raise JournalError(
+                        f"{self.path}: this journal belongs to a migration to {known}, not "
+                        f"{target}; use another --journal for another account"
+                    )
+                run = int(meta.get("runs", "0")) + 1
+                connection.execute("UPDATE meta SET value = ? WHERE key = 'runs'", (str(run),))
+        except sqlite3.Error as exc:
+            raise _journal_error(self.path, exc) from None
+        return run
+
+    # -- the writer thread -------------------------------------------------------------------
+
+    def _serve(self) -> None:
+        connection = self._connection
+        stopping = False
+        while not stopping:
+            batch: list[_Op[Any]] = []
+            item = self._queue.get()
+            while True:
+                if item is _STOP:
+                    stopping = True
+                elif item.future.set_running_or_notify_cancel():
+                    batch.append(item)
+                if len(batch) >= _MAX_BATCH:
+                    break
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+            if not batch:
+                continue
+            results: list[Any] = []
+            try:
+                connection.execute("BEGIN IMMEDIATE")
+                try:
+                    results = [op.function(connection) for op in batch]
+                    connection.execute("COMMIT")
+                except BaseException:
+                    connection.execute("ROLLBACK")
+                    raise
+            except sqlite3.Error as exc:
+                error = _journal_error(self.path, exc)
+                for op in batch:
+                    op.future.set_exception(error)
+                continue
+            except Exception as exc:  # a bug: hand it to every waiter rather than hang them
+                for op in batch:
+                    op.future.set_exception(exc)
+                continue
+            for op, result in zip(batch, results, strict=True):
+                op.future.set_result(result)
+        connection.close()
+
+    async def _submit(self, function: Callable[[sqlite3.Connection], _T]) -> _T:
+        if self._closed:
+            raise JournalError(f"{self.path}: the journal is closed")
+        op = _Op(function)
+        self._queue.put(op)
+        return await asyncio.wrap_future(op.future)
+
+    async def aclose(self) -> None:
+        """Commit what is queued, release the lock and stop the writer thread."""
+        if self._closed:
+            return
+        self._closed = True
+        self._queue.put(_STOP)
+        await asyncio.get_running_loop().run_in_executor(None, self._thread.join)
+
+    def close(self) -> None:
+        """Blocking `aclose`, for use outside an event loop."""
+        if self._closed:
+            return
+        self._closed = True
+        self._queue.put(_STOP)
+        self._thread.join()
+
+    # -- operations --------------------------------------------------------------------------
+
+    async def claim(self, rows: Sequence[Row]) -> list[Claim]:
+        """Record that this run reads `rows` (valid rows, in input order); say what is known."""
+        run = self.run
+        now = time.time()
+        entries = [(row.email, row.line, row.fingerprint) for row in rows]
+
+        def claim_all(connection: sqlite3.Connection) -> list[Claim]:
+            return [_claim_one(connection, run, now, *entry) for entry in entries]
+
+        return await self._submit(claim_all)
+
+    async def record(
+        self,
+        email: str,
+        state: RowState,
+        *,
+        customer_id: str | None = None,
+        request_id: str | None = None,
+        error: str | None = None,
+        attempt_at: float | None = None,
+    ) -> None:
+        """Durably set the state of `email`; returns once it is committed to disk."""
+        values = (state.value, customer_id, request_id, error, attempt_at, time.time(), email)
+
+        def update(connection: sqlite3.Connection) -> None:
+            connection.execute(
+                "UPDATE rows SET state = ?, customer_id = ?, request_id = ?, error = ?, "
+                "attempt_at = coalesce(?, attempt_at), updated_at = ? WHERE email = ?",
+                values,
+            )
+
+        await self._submit(update)
+
+    async def counts(self) -> dict[str, int]:
+        """How many emails are in each state."""
+
+        def count(connection: sqlite3.Connection) -> dict[str, int]:
+            return dict(connection.execute("SELECT state, count(*) FROM rows GROUP BY state"))
+
+        return await self._submit(count)
+
+
+def _claim_one(
+    connection: sqlite3.Connection,
+    run: int,
+    now: float,
+    email: str | None,
+    line: int,
+    fingerprint: str,
+) -> Claim:
+    found = connection.execute(
+        "SELECT line, run, fingerprint, state, customer_id, request_id, error, attempt_at "
+        "FROM rows WHERE email = ?",
+        (email,),
+    ).fetchone()
+    if found is None:
+        connection.execute(
+            "INSERT INTO rows (email, line, run, fingerprint, state, updated_at) "
+            "VALUES (?, ?, ?, ?, 'pending', ?)",
+            (email, line, run, fingerprint, now),
+        )
+        return Claim(ClaimKind.NEW, line=line)
+    known_line, known_run, known_fingerprint, state, customer_id, request_id, error, attempt_at = (
+        found
+    )
+    if known_run == run:
+        return Claim(ClaimKind.DUPLICATE, state=RowState(state), line=known_line)
+    row_state = RowState(state)
+    if row_state in DONE_STATES:
+        # Keep the fingerprint of what was migrated, so a changed row is reported on every run.
+        connection.execute("UPDATE rows SET run = ?, line = ? WHERE email = ?", (run, line, email))
+        return Claim(
+            ClaimKind.DONE,
+            state=row_state,
+            line=line,
+            customer_id=customer_id,
+            request_id=request_id,
+            changed=known_fingerprint != fingerprint,
+        )
+    connection.execute(
+        "UPDATE rows SET run = ?, line = ?, fingerprint = ? WHERE email = ?",
+        (run, line, fingerprint, email),
+    )
+    return Claim(
+        ClaimKind.RESUME,
+        state=row_state,
+        line=line,
+        customer_id=customer_id,
+        request_id=request_id,
+        error=error,
+        attempt_at=attempt_at,
+    )
+
+
+def _same_target(known: str, target: str) -> bool:
+    if known == target:
+        return True
+    # Emulators on loopback get a new port on every start; they are all "the local emulator".
+    loopback = ("http://127.0.0.1:", "http://localhost:", "http://[::1]:")
+    return known.startswith(loopback) and target.startswith(loopback)
+
+
+def _journal_error(path: str, exc: sqlite3.Error) -> JournalError:
+    message = str(exc)
+    if "locked" in message or "busy" in message:
+        return JournalError(
+            f"{path}: the journal is in use by another migration; wait for it to finish "
+            "(two migrations on one journal could create a customer twice)"
+        )
+    if "not a database" in message or "malformed" in message:
+        return JournalError(f"{path}: is not a migration journal ({message})")
+    return JournalError(f"{path}: the journal cannot be used ({message})")
+
+
+def _open(path: str) -> sqlite3.Connection:
+    if os.path.isdir(path):
+        raise JournalError(f"{path}: is a directory; --journal needs a file path")
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        raise JournalError(f"{path}: the directory {directory} does not exist")
+    try:
+        connection = sqlite3.connect(path, timeout=0, isolation_level=None, check_same_thread=False)
+    except sqlite3.Error as exc:
+        raise _journal_error(path, exc) from None
+    try:
+        # Exclusive locking: once written, the file stays locked until this process closes it
+        # or dies, so a second migration on the same journal is refused.
+        connection.execute("PRAGMA locking_mode = EXCLUSIVE")
+        mode = connection.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        if str(mode).lower() != "wal":
+            raise JournalError(f"{path}: the journal cannot be put in WAL mode (got {mode})")
+        connection.execute("PRAGMA synchronous = FULL")
+    except sqlite3.Error as exc:
+        connection.close()
+        raise _journal_error(path, exc) from None
+    except BaseException:
+        connection.close()
+        raise
+    return connection

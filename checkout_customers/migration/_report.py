@@ -1,0 +1,143 @@
+"""What a migration did: one `RowResult` per input row, a `MigrationReport` for the run.
+
+`ReportWriter` streams the row results as JSON Lines, one object per input row, in the order
+rows finish (sort by `line` if the input order matters):
+
+    {"line": 2, "email": "bruce@wayne.com", "status": "created",
+     "customer_id": "cus_...", "error": null, "request_id": "..."}
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from enum import Enum
+from typing import IO, Any
+
+import attrs
+
+__all__ = ["MigrationReport", "ReportWriter", "RowResult", "RowStatus"]
+
+
+class RowStatus(str, Enum):
+    """How an input row ended."""
+
+    CREATED = "created"  # the migration created the customer (in this run or an earlier one)
+    EXISTING = "existing"  # a customer with this email was already on the account
+    FAILED = "failed"  # not migrated; a rerun retries it
+    INVALID = "invalid"  # the row is not a valid create request; never sent
+    DUPLICATE = "duplicate"  # an earlier row of the input has the same email
+
+
+@attrs.frozen
+class RowResult:
+    """The outcome of one input row, as written to the report."""
+
+    line: int
+    email: str | None
+    status: RowStatus
+    customer_id: str | None = None
+    error: str | None = None
+    request_id: str | None = None
+    #: Finished by an earlier run of the same migration (nothing was sent in this run).
+    already_done: bool = False
+    #: A finished row whose content differs from what was migrated (the customer is unchanged).
+    changed: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "line": self.line,
+            "email": self.email,
+            "status": self.status.value,
+            "customer_id": self.customer_id,
+            "error": self.error,
+            "request_id": self.request_id,
+        }
+
+
+@attrs.frozen(kw_only=True)
+class MigrationReport:
+    """The totals of one migration run.
+
+    `created + existing + failed + invalid + duplicate == rows` for a run that was not
+    interrupted. Rows finished by an earlier run count under their status and in
+    `already_done`; rows changed since they were migrated count in `changed`.
+    """
+
+    rows: int = 0
+    created: int = 0
+    existing: int = 0
+    failed: int = 0
+    invalid: int = 0
+    duplicate: int = 0
+    already_done: int = 0
+    changed: int = 0
+    #: The run stopped early (`should_stop`, Ctrl-C): rerun the same command to resume.
+    interrupted: bool = False
+    elapsed_seconds: float = 0.0
+    #: Requests sent in this run, and how many the API answered 429.
+    creates_sent: int = 0
+    lookups_sent: int = 0
+    rate_limited: int = 0
+    journal: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        """Every row was read and every valid row ended `created` or `existing`."""
+        return not self.interrupted and self.failed == 0 and self.invalid == 0
+
+    @property
+    def rows_per_second(self) -> float:
+        return self.rows / self.elapsed_seconds if self.elapsed_seconds > 0 else 0.0
+
+    def count(self, status: RowStatus) -> int:
+        return int(getattr(self, status.value))
+
+
+class Tally:
+    """Running counts, updated as rows finish; `snapshot()` gives a `MigrationReport`."""
+
+    def __init__(self) -> None:
+        self.by_status = dict.fromkeys(RowStatus, 0)
+        self.rows = 0
+        self.already_done = 0
+        self.changed = 0
+
+    def add(self, result: RowResult) -> None:
+        self.rows += 1
+        self.by_status[result.status] += 1
+        self.already_done += result.already_done
+        self.changed += result.changed
+
+    def snapshot(self, **fields: Any) -> MigrationReport:
+        return MigrationReport(
+            rows=self.rows,
+            created=self.by_status[RowStatus.CREATED],
+            existing=self.by_status[RowStatus.EXISTING],
+            failed=self.by_status[RowStatus.FAILED],
+            invalid=self.by_status[RowStatus.INVALID],
+            duplicate=self.by_status[RowStatus.DUPLICATE],
+            already_done=self.already_done,
+            changed=self.changed,
+            **fields,
+        )
+
+
+class ReportWriter:
+    """Writes one JSON line per row to a path (truncated first) or an open text stream."""
+
+    def __init__(self, target: str | os.PathLike[str] | IO[str]) -> None:
+        if isinstance(target, (str, os.PathLike)):
+            self._stream: IO[str] = open(target, "w", encoding="utf-8")  # noqa: SIM115
+            self._owned = True
+        else:
+            self._stream = target
+            self._owned = False
+
+    def write(self, result: RowResult) -> None:
+        self._stream.write(json.dumps(result.to_json(), ensure_ascii=False) + "\n")
+
+    def close(self) -> None:
+        self._stream.flush()
+        if self._owned:
+            self._stream.close()
