@@ -7,8 +7,9 @@
         report = await migrate(cko, read_csv("customers.csv"), journal="migration.sqlite3")
     print(report.created, report.existing, report.failed, report.invalid)
 
-The command `checkout-customers migrate INPUT` wraps this with a progress bar, a JSONL report
-and the exit statuses of the contract. See `docs/migration.md` for the guarantees and formats.
+`migrate_sync(client, ...)` is the same for a blocking `Client`. The command
+`checkout-customers migrate INPUT` wraps it with a progress bar, a JSONL report and the exit
+statuses of the contract. See `docs/migration.md` for the guarantees and formats.
 """
 
 from ._journal import JournalError
@@ -22,6 +23,7 @@ from ._migrate import (
 from ._progress import ProgressDisplay, format_summary
 from ._report import MigrationReport, RowResult, RowStatus
 from ._rows import CsvSource, JsonlSource, MigrationInputError, Row, read_csv, read_jsonl
+from ._sync import migrate as migrate_sync
 
 __all__ = [
     "DEFAULT_CONCURRENCY",
@@ -39,6 +41,7 @@ __all__ = [
     "RowStatus",
     "format_summary",
     "migrate",
+    "migrate_sync",
     "read_csv",
     "read_jsonl",
 ]

@@ -1,0 +1,288 @@
+"""`checkout-customers migrate INPUT`: bulk-create customers from a CSV or JSONL file.
+
+Exit statuses: 0 every valid row ended `created` or `existing`; 1 some row `failed` or was
+`invalid`; 2 usage or configuration error (bad file, credential, journal), before any request;
+130 interrupted by Ctrl-C (rerun the same command to resume).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import shlex
+import signal
+import sys
+import tempfile
+from collections.abc import Iterator
+from typing import IO, Any
+
+from .._client import AsyncClient
+from .._errors import (
+    AuthenticationError,
+    CheckoutArgumentError,
+    CheckoutError,
+    PermissionDeniedError,
+)
+from ..migration import (
+    DEFAULT_CONCURRENCY,
+    DEFAULT_RATE,
+    DEFAULT_SETTLE_SECONDS,
+    CsvSource,
+    JournalError,
+    JsonlSource,
+    MigrationInputError,
+    MigrationReport,
+    ProgressDisplay,
+    format_summary,
+    migrate,
+    read_csv,
+    read_jsonl,
+)
+
+__all__ = ["register", "run"]
+
+EXIT_OK = 0
+EXIT_FAILURES = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+_CSV_SUFFIXES = (".csv",)
+_JSONL_SUFFIXES = (".jsonl", ".ndjson", ".json")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _rate(text: str) -> float | None:
+    if text.lower() in ("none", "unlimited", "inf"):
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number of requests/s, got {text}")
+    return value
+
+
+def _non_negative(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be zero or more, got {text}")
+    return value
+
+
+def register(subparsers: Any) -> None:
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "migrate",
+        help="create customers from a CSV or JSONL file, exactly once per email",
+        description=(
+            "Create one customer per email of INPUT (CSV with an `email` column, or JSON Lines "
+            "of create requests). Rerun the same command to resume: the journal records each "
+            "row's state, so no customer is ever created twice. Credentials come from "
+            "CKO_SECRET_KEY (or CKO_CLIENT_ID/CKO_CLIENT_SECRET), CKO_PREFIX, CKO_ENVIRONMENT, "
+            "CKO_BASE_URL."
+        ),
+        epilog=(
+            "exit status: 0 every valid row created or existing; 1 some row failed or was "
+            "invalid; 2 usage or configuration error; 130 interrupted (rerun to resume)"
+        ),
+    )
+    parser.add_argument("input", metavar="INPUT", help="INPUT.csv or INPUT.jsonl")
+    parser.add_argument(
+        "--journal",
+        metavar="PATH",
+        help="SQLite journal of row states (default: INPUT.journal.sqlite3; with --emulator, "
+        "a temporary file)",
+    )
+    parser.add_argument(
+        "--report", metavar="PATH", help="write one JSON line per input row to PATH"
+    )
+    parser.add_argument(
+        "--concurrency",
+        type=_positive_int,
+        default=DEFAULT_CONCURRENCY,
+        metavar="N",
+        help=f"rows worked on at once (default {DEFAULT_CONCURRENCY})",
+    )
+    parser.add_argument(
+        "--write-rate",
+        type=_rate,
+        default=DEFAULT_RATE,
+        metavar="R",
+        help=f"creates per second at most (default {DEFAULT_RATE:g}; 'none': no cap)",
+    )
+    parser.add_argument(
+        "--read-rate",
+        type=_rate,
+        default=DEFAULT_RATE,
+        metavar="R",
+        help=f"lookups per second at most (default {DEFAULT_RATE:g}; 'none': no cap)",
+    )
+    parser.add_argument(
+        "--settle-seconds",
+        type=_non_negative,
+        default=DEFAULT_SETTLE_SECONDS,
+        metavar="S",
+        help="after a create got no answer, trust 'not found' only S seconds after it was "
+        f"sent (default {DEFAULT_SETTLE_SECONDS:g})",
+    )
+    parser.add_argument(
+        "--emulator",
+        action="store_true",
+        help="migrate into an emulator started in this process (no account needed)",
+    )
+    parser.set_defaults(run=run)
+
+
+def _error(message: str) -> int:
+    print(f"checkout-customers migrate: error: {message}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def _open_source(path: str) -> CsvSource | JsonlSource:
+    lowered = path.lower()
+    if lowered.endswith(_CSV_SUFFIXES):
+        return read_csv(path)
+    if lowered.endswith(_JSONL_SUFFIXES):
+        return read_jsonl(path)
+    raise MigrationInputError(
+        f"{path}: cannot tell the format; name the file .csv or .jsonl", field=None
+    )
+
+
+@contextlib.contextmanager
+def _target(args: argparse.Namespace) -> Iterator[AsyncClient]:
+    """The client to migrate with: the account from the environment, or a local emulator."""
+    if not args.emulator:
+        yield AsyncClient()
+        return
+    from ..emulator import emulator_thread
+
+    # The API's default per-account limits, so the emulator behaves like an account.
+    with emulator_thread(read_rate=DEFAULT_RATE, write_rate=DEFAULT_RATE) as emulator:
+        print(f"emulator: {emulator.base_url}", file=sys.stderr)
+        yield AsyncClient(secret_key=emulator.secret_key, base_url=emulator.base_url)
+
+
+def _resume_command(args: argparse.Namespace, journal: str) -> str:
+    words = ["checkout-customers", "migrate", args.input, "--journal", journal]
+    if args.report:
+        words += ["--report", args.report]
+    return shlex.join(words)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        source = _open_source(args.input)
+    except MigrationInputError as exc:
+        return _error(str(exc))
+    with contextlib.ExitStack() as stack:
+        journal = args.journal
+        if journal is None and args.emulator:
+            # The in-process emulator forgets everything when the command ends, so a journal
+            # kept beside the input would describe customers that no longer exist.
+            folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="cko-migrate-"))
+            journal = os.path.join(folder, "journal.sqlite3")
+        elif journal is None:
+            journal = args.input + ".journal.sqlite3"
+        try:
+            client = stack.enter_context(_target(args))
+        except CheckoutArgumentError as exc:
+            return _error(str(exc))
+        except OSError as exc:
+            return _error(f"the emulator could not start: {exc}")
+        try:
+            report = asyncio.run(_migrate(client, source, journal, args))
+        except (JournalError, CheckoutArgumentError) as exc:
+            return _error(str(exc))
+        except (AuthenticationError, PermissionDeniedError) as exc:
+            return _error(f"the API refused the credential: {exc}")
+        except CheckoutError as exc:
+            print(f"checkout-customers migrate: {exc}", file=sys.stderr)
+            return EXIT_FAILURES
+        summary = format_summary(report, source=args.input, report_path=args.report)
+        if args.emulator and args.journal is None:
+            summary = summary.replace(f"journal: {journal}", "journal: temporary (--emulator)")
+        print(summary)
+        if report.interrupted:
+            if args.emulator and args.journal is None:
+                print("interrupted: the emulator's customers are gone; run again to start over")
+            else:
+                command = _resume_command(args, journal)
+                print(f"interrupted: to resume, run the same command:\n  {command}")
+            return EXIT_INTERRUPTED
+        return EXIT_OK if report.ok else EXIT_FAILURES
+    return EXIT_FAILURES  # pragma: no cover - the with block always returns
+
+
+async def _migrate(
+    client: AsyncClient, source: CsvSource | JsonlSource, journal: str, args: argparse.Namespace
+) -> MigrationReport:
+    stream: IO[str] = sys.stderr
+    display = ProgressDisplay(stream)
+    loop = asyncio.get_running_loop()
+    main_task = asyncio.current_task()
+    interrupts = 0
+
+    def on_interrupt() -> None:
+        nonlocal interrupts
+        interrupts += 1
+        if interrupts == 1:
+            stream.write(
+                "\nstopping: no new rows; finishing the rows in flight (Ctrl-C again to "
+                "abort them; the journal keeps them safe either way)\n"
+            )
+            stream.flush()
+        elif main_task is not None:
+            main_task.cancel()
+
+    with contextlib.suppress(NotImplementedError, RuntimeError):
+        loop.add_signal_handler(signal.SIGINT, on_interrupt)
+
+    async def count_rows() -> None:
+        with contextlib.suppress(OSError):
+            display.total = await asyncio.to_thread(source.count_rows)
+
+    async def tick() -> None:
+        while True:
+            await asyncio.sleep(display.interval)
+            display.tick()
+
+    background = [asyncio.create_task(count_rows()), asyncio.create_task(tick())]
+    try:
+        async with client:
+            report = await migrate(
+                client,
+                source,
+                journal=journal,
+                concurrency=args.concurrency,
+                write_rate=args.write_rate,
+                read_rate=args.read_rate,
+                report=args.report,
+                progress=display.update,
+                should_stop=lambda: interrupts > 0,
+                settle_seconds=args.settle_seconds,
+            )
+    except asyncio.CancelledError:
+        raise KeyboardInterrupt from None
+    finally:
+        for task in background:
+            task.cancel()
+        await asyncio.gather(*background, return_exceptions=True)
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.remove_signal_handler(signal.SIGINT)
+    display.finish()
+    return report
