@@ -160,7 +160,7 @@ class Portal(Generic[ClientT]):
         if self._loop is None:
             loop = asyncio.new_event_loop()
             thread = threading.Thread(
-                target=_run_loop, args=(loop,), name=f"{self._name}-loop", daemon=True
+                target=_run_loop, args=(loop,), name="checkout-customers-loop", daemon=True
             )
             thread.start()
             self._loop, self._thread = loop, thread

@@ -199,7 +199,7 @@ class Module:
         lines = list(plain)
         for module in sorted(by_module, key=module_key):
             names = sorted(set(by_module[module]), key=_member_key)
-            joined = [name for name in names if " as " not in name]  # ruff: one alias a line
+            joined = [name for name in names if " as " not in name]  # aliases: one a line
             if joined:
                 lines.extend(_bracket("", f"from {module} import ", joined, "", parens=True))
             lines.extend(f"from {module} import {name}" for name in names if " as " in name)
