@@ -1,0 +1,170 @@
+"""Client overhead: customers.get and customers.create against baselines, in one run.
+
+    python benchmarks/bench_client.py [--requests N] [--concurrency C]
+
+The emulator runs in a child process (its own core), unthrottled. Each contender does the same
+bounded work over loopback: N GETs of one customer by id, then N creates. Figures are
+operations per second and the ratio to raw aiohttp (the ceiling: no validation, no models).
+
+Contenders:
+- raw aiohttp: one ClientSession, C concurrent workers, `json.loads` of the body;
+- AsyncClient: `await cko.customers.get(...)`, C concurrent workers;
+- checkout-sdk (the official package, requests-based): sequential, and with C threads.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import subprocess
+import sys
+import time
+import warnings
+from collections.abc import Awaitable, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import aiohttp
+
+from checkout_customers import AsyncClient
+
+SECRET_KEY = "sk_sbox_" + "m" * 26 + "q"  # the shape checkout-sdk insists on
+
+
+@contextlib.contextmanager
+def emulator_process() -> Iterator[str]:
+    """`checkout-customers emulator` in a child process; yields its base URL."""
+    launch = "import sys; from checkout_customers.cli import main; sys.exit(main())"
+    command = [sys.executable, "-c", launch, "emulator", "--port", "0", "--secret-key", SECRET_KEY]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline().strip()
+        if not line.startswith("listening on "):
+            raise RuntimeError(f"emulator did not start: {line!r}")
+        yield line.removeprefix("listening on ")
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+async def timed_async(total: int, concurrency: int, one: Callable[[int], Awaitable[Any]]) -> float:
+    indexes = iter(range(total))
+
+    async def worker() -> None:
+        for index in indexes:
+            await one(index)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return total / (time.perf_counter() - started)
+
+
+def timed_threads(total: int, threads: int, one: Callable[[int], Any]) -> float:
+    started = time.perf_counter()
+    if threads == 1:
+        for index in range(total):
+            one(index)
+    else:
+        with ThreadPoolExecutor(threads) as pool:
+            list(pool.map(one, range(total)))
+    return total / (time.perf_counter() - started)
+
+
+async def raw_aiohttp(base_url: str, total: int, concurrency: int) -> dict[str, float]:
+    headers = {"Authorization": f"Bearer {SECRET_KEY}"}
+    async with aiohttp.ClientSession(headers=headers) as session:
+        async with session.post(f"{base_url}/customers", json={"email": "seed@x.com"}) as r:
+            customer_id = (await r.json())["id"]
+
+        async def get(_: int) -> None:
+            async with session.get(f"{base_url}/customers/{customer_id}") as response:
+                await response.json()
+
+        async def create(index: int) -> None:
+            body = {"email": f"raw{index}@x.com", "name": "Raw"}
+            async with session.post(f"{base_url}/customers", json=body) as response:
+                await response.json()
+
+        return {
+            "get": await timed_async(total, concurrency, get),
+            "create": await timed_async(total, concurrency, create),
+        }
+
+
+async def async_client(base_url: str, total: int, concurrency: int) -> dict[str, float]:
+    async with AsyncClient(secret_key=SECRET_KEY, base_url=base_url) as cko:
+        customer_id = (await cko.customers.create(email="seed@x.com")).id
+        return {
+            "get": await timed_async(total, concurrency, lambda _: cko.customers.get(customer_id)),
+            "create": await timed_async(
+                total,
+                concurrency,
+                lambda index: cko.customers.create(email=f"sdk{index}@x.com", name="SDK"),
+            ),
+        }
+
+
+def official_sdk(base_url: str, total: int, threads: int) -> dict[str, float]:
+    from checkout_sdk.checkout_sdk import CheckoutSdk
+    from checkout_sdk.customers.customers import CustomerRequest
+    from checkout_sdk.environment import Environment
+
+    base = base_url + "/"
+    environment = Environment(base, base_url + "/connect/token", base, base, base, base, base,
+                              True)  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        api = (
+            CheckoutSdk.builder()
+            .secret_key(SECRET_KEY)
+            .environment(environment)
+            .use_legacy_domain()
+            .build()
+        )
+    seed = CustomerRequest()
+    seed.email = "seed@x.com"
+    customer_id = api.customers.create(seed).id
+
+    def create(index: int) -> None:
+        request = CustomerRequest()
+        request.email = f"official{threads}-{index}@x.com"
+        request.name = "Official"
+        api.customers.create(request)
+
+    return {
+        "get": timed_threads(total, threads, lambda _: api.customers.get(customer_id)),
+        "create": timed_threads(total, threads, create),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--concurrency", type=int, default=16)
+    args = parser.parse_args()
+    total, concurrency = args.requests, args.concurrency
+
+    with emulator_process() as base_url:
+        results = {
+            "raw aiohttp": asyncio.run(raw_aiohttp(base_url, total, concurrency)),
+            "AsyncClient": asyncio.run(async_client(base_url, total, concurrency)),
+            "checkout-sdk, 1 thread": official_sdk(base_url, total // 4, 1),
+            f"checkout-sdk, {concurrency} threads": official_sdk(base_url, total, concurrency),
+        }
+
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores, {total} requests per "
+          f"operation, concurrency {concurrency}, emulator in a child process")  # fmt: skip
+    baseline = results["raw aiohttp"]
+    print(f"{'contender':<26}{'get/s':>9}{'ratio':>8}{'create/s':>10}{'ratio':>8}")
+    for name, figures in results.items():
+        print(
+            f"{name:<26}{figures['get']:>9.0f}{figures['get'] / baseline['get']:>8.2f}"
+            f"{figures['create']:>10.0f}{figures['create'] / baseline['create']:>8.2f}"
+        )
+
+
+if __name__ == "__main__":
+    main()
