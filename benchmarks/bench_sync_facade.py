@@ -1,0 +1,97 @@
+"""The cost of the sync facade: sequential calls through `Client` vs awaited on `AsyncClient`.
+
+    python benchmarks/bench_sync_facade.py [--requests N] [--rounds R]
+
+The emulator runs in a child process (its own core), unthrottled, on loopback. Each round does
+the same bounded work with each client: N sequential `customers.get` of one customer by id, then
+N/4 sequential `customers.create`. The rounds alternate the two clients so that drift in the
+machine affects both alike; the figure is the median over rounds of the per-call time, and the
+ratio `Client / AsyncClient` (target: at most 1.3).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import itertools
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+
+from checkout_customers import AsyncClient, Client
+
+SECRET_KEY = "sk_sbox_" + "m" * 26 + "q"
+TARGET_RATIO = 1.3
+_emails = itertools.count()
+
+
+@contextlib.contextmanager
+def emulator_process() -> Iterator[str]:
+    """`checkout-customers emulator` in a child process; yields its base URL."""
+    launch = "import sys; from checkout_customers.cli import main; sys.exit(main())"
+    command = [sys.executable, "-c", launch, "emulator", "--port", "0", "--secret-key", SECRET_KEY]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline().strip()
+        if not line.startswith("listening on "):
+            raise RuntimeError(f"emulator did not start: {line!r}")
+        yield line.removeprefix("listening on ")
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def email() -> str:
+    return f"bench{next(_emails)}@example.com"
+
+
+async def async_round(base_url: str, customer_id: str, requests: int) -> float:
+    async with AsyncClient(secret_key=SECRET_KEY, base_url=base_url) as cko:
+        await cko.customers.get(customer_id)  # warm: session and connection
+        started = time.perf_counter()
+        for _ in range(requests):
+            await cko.customers.get(customer_id)
+        for _ in range(requests // 4):
+            await cko.customers.create(email=email())
+        return (time.perf_counter() - started) / (requests + requests // 4)
+
+
+def sync_round(base_url: str, customer_id: str, requests: int) -> float:
+    with Client(secret_key=SECRET_KEY, base_url=base_url) as cko:
+        cko.customers.get(customer_id)  # warm: loop thread, session and connection
+        started = time.perf_counter()
+        for _ in range(requests):
+            cko.customers.get(customer_id)
+        for _ in range(requests // 4):
+            cko.customers.create(email=email())
+        return (time.perf_counter() - started) / (requests + requests // 4)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--requests", type=int, default=400, help="GETs per round (default 400)")
+    parser.add_argument("--rounds", type=int, default=5, help="rounds per client (default 5)")
+    options = parser.parse_args()
+    with emulator_process() as base_url:
+        with Client(secret_key=SECRET_KEY, base_url=base_url) as cko:
+            customer_id = cko.customers.create(email=email()).id
+        async_times, sync_times = [], []
+        for _ in range(options.rounds):
+            async_times.append(asyncio.run(async_round(base_url, customer_id, options.requests)))
+            sync_times.append(sync_round(base_url, customer_id, options.requests))
+    async_call, sync_call = statistics.median(async_times), statistics.median(sync_times)
+    ratio = sync_call / async_call
+    print(f"sync facade, {options.rounds} rounds of {options.requests} GETs + creates, sequential:")
+    print(f"  AsyncClient  {async_call * 1e6:8.0f} us/call  {1 / async_call:7.0f} calls/s")
+    print(f"  Client       {sync_call * 1e6:8.0f} us/call  {1 / sync_call:7.0f} calls/s")
+    verdict = "within" if ratio <= TARGET_RATIO else "ABOVE"
+    print(f"  ratio Client/AsyncClient {ratio:.2f}x ({verdict} the {TARGET_RATIO}x target)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
