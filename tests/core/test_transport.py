@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import platform
 import re
 
 import aiohttp
 import pytest
 from aioresponses import CallbackResult, aioresponses
 
+import checkout_customers
 from checkout_customers import (
     AsyncClient,
     AuthenticationError,
@@ -283,3 +286,34 @@ async def test_closed_client_refuses_new_requests(mocked: aioresponses) -> None:
     await client.aclose()  # twice is fine
     with pytest.raises(RuntimeError, match="closed"):
         await client.customers.get(CUSTOMER_ID)
+
+
+def test_a_client_refuses_an_event_loop_other_than_its_first(mocked: aioresponses) -> None:
+    mocked.get(CUSTOMER_URL, status=200, payload=CUSTOMER_BODY, repeat=True)
+    client = AsyncClient(secret_key=SECRET_KEY, prefix="abcd1234")
+    first_loop, other_loop = asyncio.new_event_loop(), asyncio.new_event_loop()
+    try:
+        first_loop.run_until_complete(client.customers.get(CUSTOMER_ID))
+        with pytest.raises(RuntimeError, match="one client per event loop"):
+            other_loop.run_until_complete(client.customers.get(CUSTOMER_ID))
+        first_loop.run_until_complete(client.aclose())
+    finally:
+        first_loop.close()
+        other_loop.close()
+
+
+async def test_user_agent_names_package_python_and_aiohttp(
+    cko: AsyncClient, mocked: aioresponses
+) -> None:
+    seen: dict[str, str] = {}
+
+    def capture(url: object, **kwargs: object) -> CallbackResult:
+        seen.update(kwargs["headers"])  # type: ignore[arg-type]
+        return CallbackResult(status=200, payload=CUSTOMER_BODY)
+
+    mocked.get(CUSTOMER_URL, callback=capture)
+    await cko.customers.get(CUSTOMER_ID)
+    agent = seen["User-Agent"]
+    assert agent.startswith(f"checkout-customers/{checkout_customers.__version__} ")
+    assert f"Python/{platform.python_version()}" in agent
+    assert f"aiohttp/{aiohttp.__version__}" in agent
