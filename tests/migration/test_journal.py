@@ -1,0 +1,120 @@
+"""The journal: what a claim says, durability across reopening, refusal of misuse."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from checkout_customers.migration import JournalError, Row
+from checkout_customers.migration._journal import ClaimKind, Journal, RowState
+
+TARGET = "https://abcd1234.api.sandbox.checkout.com"
+
+
+def row(line: int, email: str, name: str = "N") -> Row:
+    return Row(line=line, email=email, body={"email": email, "name": name})
+
+
+async def test_claims_tell_new_duplicate_resumed_and_done_rows_apart(journal: Path) -> None:
+    first = Journal(journal, target=TARGET)
+    try:
+        claims = await first.claim([row(2, "a@x.io"), row(3, "b@x.io"), row(4, "a@x.io")])
+        assert [claim.kind for claim in claims] == [
+            ClaimKind.NEW,
+            ClaimKind.NEW,
+            ClaimKind.DUPLICATE,
+        ]
+        assert claims[2].line == 2
+        await first.record("a@x.io", RowState.CREATED, customer_id="cus_a", request_id="r1")
+        await first.record("b@x.io", RowState.CREATING, attempt_at=123.0)
+    finally:
+        await first.aclose()
+
+    second = Journal(journal, target=TARGET)
+    try:
+        assert second.run == first.run + 1
+        done, resumed, changed = await second.claim(
+            [row(2, "a@x.io"), row(3, "b@x.io", name="Other"), row(9, "a@x.io")]
+        )
+        assert (done.kind, done.state, done.customer_id, done.changed) == (
+            ClaimKind.DONE,
+            RowState.CREATED,
+            "cus_a",
+            False,
+        )
+        assert (resumed.kind, resumed.state, resumed.attempt_at) == (
+            ClaimKind.RESUME,
+            RowState.CREATING,
+            123.0,
+        )
+        assert changed.kind is ClaimKind.DUPLICATE
+    finally:
+        await second.aclose()
+
+
+async def test_a_changed_row_for_a_done_email_is_flagged_on_every_run(journal: Path) -> None:
+    for run, expected in enumerate([False, True, True]):
+        opened = Journal(journal, target=TARGET)
+        try:
+            [claim] = await opened.claim([row(2, "a@x.io", name="v1" if run == 0 else "v2")])
+            if run == 0:
+                await opened.record("a@x.io", RowState.EXISTING, customer_id="cus_a")
+            else:
+                assert claim.changed is expected
+        finally:
+            await opened.aclose()
+
+
+def test_a_second_process_cannot_use_a_journal_in_use(journal: Path) -> None:
+    opened = Journal(journal, target=TARGET)
+    try:
+        script = (
+            "import sys\n"
+            "from checkout_customers.migration._journal import Journal, JournalError\n"
+            "try:\n"
+            f"    Journal({str(journal)!r}, target={TARGET!r})\n"
+            "except JournalError as exc:\n"
+            "    print(exc); sys.exit(3)\n"
+        )
+        done = subprocess.run(
+            [sys.executable, "-c", script], capture_output=True, text=True, check=False
+        )
+        assert done.returncode == 3, done.stderr
+        assert "in use by another migration" in done.stdout
+    finally:
+        opened.close()
+    Journal(journal, target=TARGET).close()  # free again once closed
+
+
+def test_a_file_that_is_not_a_journal_is_refused(tmp_path: Path) -> None:
+    text = tmp_path / "notes.txt"
+    text.write_text("hello " * 1000)
+    with pytest.raises(JournalError, match="not a migration journal"):
+        Journal(text, target=TARGET)
+    other = tmp_path / "other.sqlite3"
+    with sqlite3.connect(other) as connection:
+        connection.execute("CREATE TABLE t (x)")
+    connection.close()
+    with pytest.raises(JournalError, match="not a migration journal"):
+        Journal(other, target=TARGET)
+
+
+def test_a_journal_path_in_a_missing_folder_or_a_folder_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(JournalError, match="does not exist"):
+        Journal(tmp_path / "missing" / "j.sqlite3", target=TARGET)
+    with pytest.raises(JournalError, match="is a directory"):
+        Journal(tmp_path, target=TARGET)
+
+
+def test_a_journal_for_another_account_is_refused(journal: Path) -> None:
+    Journal(journal, target=TARGET).close()
+    with pytest.raises(JournalError, match="belongs to a migration to"):
+        Journal(journal, target="https://other999.api.checkout.com")
+    # Local emulators change port on every start and count as one target.
+    other = journal.with_name("local.sqlite3")
+    Journal(other, target="http://127.0.0.1:1111").close()
+    Journal(other, target="http://127.0.0.1:2222").close()

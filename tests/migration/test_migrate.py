@@ -1,0 +1,234 @@
+"""`migrate` against a real emulator: exactly once per email, resumable, every row reported."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from checkout_customers import AsyncClient, AuthenticationError, Client
+from checkout_customers.emulator import RunningEmulator, emulator_thread
+from checkout_customers.migration import (
+    JournalError,
+    Row,
+    RowResult,
+    RowStatus,
+    migrate,
+    migrate_sync,
+    read_csv,
+    read_jsonl,
+)
+from checkout_customers.migration._journal import Journal, RowState
+from checkout_customers.migration._rows import rows_of
+
+from .conftest import FAST, emails_on, read_report, write_csv, write_jsonl
+
+
+def people(count: int, start: int = 0) -> list[list[str]]:
+    return [
+        [f"person{number}@example.com", f"Person {number}"]
+        for number in range(start, start + count)
+    ]
+
+
+async def test_every_valid_row_becomes_one_customer_and_every_row_is_reported(
+    client: AsyncClient, emulator: RunningEmulator, journal: Path, tmp_path: Path
+) -> None:
+    rows = [
+        *people(50),
+        [" PERSON7@Example.com ", "Same person, other case"],
+        ["not-an-email", "Bad"],
+        ["", "No email"],
+    ]
+    source = write_csv(tmp_path / "in.csv", rows)
+    report_path = tmp_path / "report.jsonl"
+    report = await migrate(client, read_csv(source), journal=journal, report=report_path, **FAST)
+
+    assert (report.rows, report.created, report.duplicate, report.invalid) == (53, 50, 1, 2)
+    assert (report.existing, report.failed, report.interrupted, report.ok) == (0, 0, False, False)
+    assert sorted(emails_on(emulator)) == sorted(f"person{n}@example.com" for n in range(50))
+    entries = read_report(report_path)
+    assert [entry["line"] for entry in entries] == list(range(2, 55))
+    by_line = {entry["line"]: entry for entry in entries}
+    assert by_line[2]["status"] == "created"
+    assert by_line[2]["customer_id"].startswith("cus_")
+    assert by_line[2]["request_id"]
+    assert by_line[52] == {
+        "line": 52,
+        "email": "person7@example.com",
+        "status": "duplicate",
+        "customer_id": None,
+        "error": "same email as line 9",
+        "request_id": None,
+    }
+    assert by_line[53]["status"] == "invalid"
+    assert "is not a valid email address" in by_line[53]["error"]
+    assert by_line[54]["error"] == "email: is required"
+
+
+async def test_a_rerun_of_a_finished_migration_creates_nothing(
+    client: AsyncClient, emulator: RunningEmulator, journal: Path, tmp_path: Path
+) -> None:
+    source = write_csv(tmp_path / "in.csv", people(40))
+    first = await migrate(client, read_csv(source), journal=journal, **FAST)
+    ids = {customer["id"] for customer in emulator.customers()}
+    report_path = tmp_path / "again.jsonl"
+    second = await migrate(client, read_csv(source), journal=journal, report=report_path, **FAST)
+
+    assert first.created == second.created == 40
+    assert (second.already_done, second.creates_sent, second.lookups_sent) == (40, 0, 0)
+    assert {customer["id"] for customer in emulator.customers()} == ids
+    assert {entry["customer_id"] for entry in read_report(report_path)} == ids
+
+
+async def test_customers_already_on_the_account_are_existing_with_their_id(
+    client: AsyncClient, emulator: RunningEmulator, journal: Path
+) -> None:
+    before = await client.customers.create(email="Known@Example.com", name="Known")
+    results: list[RowResult] = []
+    report = await migrate(
+        client,
+        [{"email": "known@example.com", "name": "Known again"}, {"email": "new@example.com"}],
+        journal=journal,
+        progress=results.append,
+        **FAST,
+    )
+    assert (report.existing, report.created) == (1, 1)
+    existing = next(result for result in results if result.status is RowStatus.EXISTING)
+    assert (existing.line, existing.customer_id) == (1, before.id)
+    assert emulator.count_customers_with_email("known@example.com") == 1
+
+
+async def test_input_appended_between_runs_resumes_with_the_new_rows(
+    client: AsyncClient, emulator: RunningEmulator, journal: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "in.jsonl"
+    write_jsonl(path, [{"email": f"p{n}@example.com"} for n in range(10)])
+    await migrate(client, read_jsonl(path), journal=journal, **FAST)
+    with path.open("a", encoding="utf-8") as stream:
+        for number in range(10, 15):
+            stream.write(json.dumps({"email": f"p{number}@example.com"}) + "\n")
+        stream.write(json.dumps({"email": "P3@example.com"}) + "\n")
+    report = await migrate(client, read_jsonl(path), journal=journal, **FAST)
+    assert (report.created, report.already_done, report.duplicate, report.creates_sent) == (
+        15,
+        10,
+        1,
+        5,
+    )
+    assert len(emulator.customers()) == 15
+
+
+async def test_a_changed_row_for_a_migrated_email_is_reported_not_applied(
+    client: AsyncClient, emulator: RunningEmulator, journal: Path, tmp_path: Path
+) -> None:
+    await migrate(client, [{"email": "a@example.com", "name": "Old"}], journal=journal, **FAST)
+    stream = io.StringIO()
+    report = await migrate(
+        client, [{"email": "a@example.com", "name": "New"}], journal=journal, report=stream, **FAST
+    )
+    [entry] = [json.loads(line) for line in stream.getvalue().splitlines()]
+    assert (report.changed, report.created, report.ok) == (1, 1, True)
+    assert entry["status"] == "created"
+    assert "changed since an earlier run" in entry["error"]
+    assert [customer["name"] for customer in emulator.customers()] == ["Old"]
+
+
+async def test_a_row_left_creating_by_a_killed_run_is_reconciled_not_created_again(
+    client: AsyncClient, emulator: RunningEmulator, journal: Path
+) -> None:
+    # The state a SIGKILL leaves: the create reached the API, its answer never came back.
+    opened = Journal(journal, target=client.base_url)
+    await opened.claim(
+        [*read_rows([{"email": "sent@example.com"}, {"email": "unsent@example.com"}])]
+    )
+    await opened.record("sent@example.com", RowState.CREATING, attempt_at=0.0)
+    await opened.record("unsent@example.com", RowState.CREATING, attempt_at=0.0)
+    await opened.aclose()
+    created = await client.customers.create(email="sent@example.com")
+
+    results: list[RowResult] = []
+    report = await migrate(
+        client,
+        [{"email": "sent@example.com"}, {"email": "unsent@example.com"}],
+        journal=journal,
+        progress=results.append,
+        **FAST,
+    )
+    assert (report.created, report.existing, report.creates_sent) == (2, 0, 1)
+    assert {r.email: r.customer_id for r in results}["sent@example.com"] == created.id
+    assert sorted(emails_on(emulator)) == ["sent@example.com", "unsent@example.com"]
+
+
+def read_rows(objects: list[dict[str, str]]) -> list[Row]:
+    return list(rows_of(objects))
+
+
+async def test_should_stop_finishes_rows_in_flight_and_a_rerun_completes(
+    client: AsyncClient, emulator: RunningEmulator, journal: Path, tmp_path: Path
+) -> None:
+    source = write_csv(tmp_path / "in.csv", people(300))
+    finished: list[RowResult] = []
+    first = await migrate(
+        client,
+        read_csv(source),
+        journal=journal,
+        progress=finished.append,
+        should_stop=lambda: len(finished) >= 40,
+        concurrency=4,
+        **FAST,
+    )
+    assert first.interrupted
+    assert not first.ok
+    assert 40 <= first.rows < 300
+    assert first.created == first.rows == len(emulator.customers())
+
+    second = await migrate(client, read_csv(source), journal=journal, **FAST)
+    assert (second.created, second.already_done, second.ok) == (300, first.created, True)
+    assert Counter(emails_on(emulator)) == Counter(f"person{n}@example.com" for n in range(300))
+
+
+async def test_an_api_that_refuses_duplicate_emails_is_handled_the_same(journal: Path) -> None:
+    with emulator_thread(reject_duplicate_emails=True) as emulator:
+        async with AsyncClient(secret_key=emulator.secret_key, base_url=emulator.base_url) as cko:
+            await cko.customers.create(email="known@example.com")
+            report = await migrate(
+                cko,
+                [{"email": "known@example.com"}, {"email": "new@example.com"}],
+                journal=journal,
+                **FAST,
+            )
+        assert (report.existing, report.created) == (1, 1)
+
+
+async def test_a_refused_credential_stops_the_run(emulator: RunningEmulator, journal: Path) -> None:
+    async with AsyncClient(secret_key="sk_sbox_wrong_key_123", base_url=emulator.base_url) as cko:
+        with pytest.raises(AuthenticationError):
+            await migrate(
+                cko, [{"email": f"p{n}@example.com"} for n in range(20)], journal=journal, **FAST
+            )
+    assert emulator.customers() == []
+
+
+async def test_a_journal_in_use_is_refused_before_any_request(
+    client: AsyncClient, emulator: RunningEmulator, journal: Path
+) -> None:
+    holder = Journal(journal, target=client.base_url)
+    try:
+        with pytest.raises(JournalError, match="in use"):
+            await migrate(client, [{"email": "a@example.com"}], journal=journal, **FAST)
+    finally:
+        holder.close()
+    assert emulator.customers() == []
+
+
+def test_migrate_sync_runs_on_a_blocking_client(emulator: RunningEmulator, journal: Path) -> None:
+    with Client(secret_key=emulator.secret_key, base_url=emulator.base_url) as cko:
+        report = migrate_sync(
+            cko, [{"email": f"s{n}@example.com"} for n in range(25)], journal=journal, **FAST
+        )
+    assert report.created == 25
+    assert len(emulator.customers()) == 25
