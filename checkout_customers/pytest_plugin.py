@@ -19,7 +19,6 @@ defined only when pytest-asyncio is installed.
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import AsyncIterator, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -78,9 +77,14 @@ def checkout_client(checkout_emulator: RunningEmulator) -> Iterator[Any]:
         yield client
 
 
-if importlib.util.find_spec("pytest_asyncio") is not None:
+try:
     import pytest_asyncio
+except ImportError:  # pytest-asyncio is optional: no async client fixture without it
+    _HAVE_PYTEST_ASYNCIO = False
+else:
+    _HAVE_PYTEST_ASYNCIO = True
 
+if _HAVE_PYTEST_ASYNCIO:
     __all__ += ["checkout_async_client"]
 
     @pytest_asyncio.fixture

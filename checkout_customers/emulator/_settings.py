@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import types
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import attrs
@@ -31,6 +31,10 @@ DEFAULT_MAX_BODY_BYTES = 64 * 1024
 
 def _default_oauth_clients() -> Mapping[str, str]:
     return types.MappingProxyType({DEFAULT_CLIENT_ID: DEFAULT_CLIENT_SECRET})
+
+
+def _to_tuple(value: Iterable[str]) -> tuple[str, ...]:
+    return tuple(value)
 
 
 def _freeze_mapping(value: Mapping[str, str]) -> Mapping[str, str]:
@@ -93,7 +97,7 @@ class EmulatorSettings:
     #: SQLite file keeping the state across restarts; None keeps it in memory.
     db_path: str | None = None
     secret_keys: tuple[str, ...] = attrs.field(
-        default=(DEFAULT_SECRET_KEY,), converter=tuple, validator=_check_secret_keys
+        default=(DEFAULT_SECRET_KEY,), converter=_to_tuple, validator=_check_secret_keys
     )
     #: OAuth clients, client_id -> client_secret.
     oauth_clients: Mapping[str, str] = attrs.field(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import urllib.parse
+from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
@@ -325,7 +326,7 @@ async def test_a_body_over_the_cap_is_413_and_the_server_keeps_serving(
 
 
 async def test_a_chunked_body_over_the_cap_is_413(api: Api, emulator: RunningEmulator) -> None:
-    async def chunks():  # type: ignore[no-untyped-def]
+    async def chunks() -> AsyncIterator[bytes]:
         yield b'{"email": "a@example.com", "name": "'
         for _ in range(emulator.settings.max_body_bytes // 1024 + 1):
             yield b"x" * 1024

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import threading
 import urllib.error
 import urllib.request
+from typing import Any
 
 import pytest
 
@@ -96,3 +99,34 @@ def test_emulator_thread_stops_its_thread_on_exit() -> None:
 def test_emulator_thread_raises_when_it_cannot_start(checkout_emulator: RunningEmulator) -> None:
     with pytest.raises(OSError, match="in use"), emulator_thread(port=checkout_emulator.port):
         pass
+
+
+def test_checkout_client_is_a_ready_sync_client(
+    checkout_client: Any, checkout_emulator: RunningEmulator
+) -> None:
+    created = checkout_client.customers.create(email="sync.client@example.com")
+    customer = checkout_client.customers.get("Sync.Client@example.com")
+
+    assert customer.id == created.id
+    assert checkout_emulator.count_customers_with_email("sync.client@example.com") == 1
+
+
+_WITHOUT_PYTEST_ASYNCIO = """
+import sys
+
+class Block:
+    def find_spec(self, name, path=None, target=None):
+        if name == "pytest_asyncio" or name.startswith("pytest_asyncio."):
+            raise ModuleNotFoundError(name)
+        return None
+
+sys.meta_path.insert(0, Block())
+import checkout_customers.pytest_plugin as plugin
+assert "pytest_asyncio" not in sys.modules
+assert not hasattr(plugin, "checkout_async_client")
+assert hasattr(plugin, "checkout_emulator")
+"""
+
+
+def test_the_plugin_imports_without_pytest_asyncio() -> None:
+    subprocess.run([sys.executable, "-c", _WITHOUT_PYTEST_ASYNCIO], check=True, timeout=60)
