@@ -63,7 +63,7 @@ class Client:
             )
 
         self._portal = Portal(make_client, AsyncClient.aclose, owner=self, name="Client")
-        self.customers = Customers(self._portal)
+        self.customers = Customers(self)
 
     @property
     def base_url(self) -> str:
@@ -92,8 +92,9 @@ class Client:
 class Customers:
     """`client.customers`, blocking: the methods of `AsyncCustomers`."""
 
-    def __init__(self, portal: Portal[AsyncClient]) -> None:
-        self._portal = portal
+    def __init__(self, client: Client) -> None:
+        self._client = client  # keeps the client, so its loop, alive while this is used
+        self._portal = client._portal
 
     def create(
         self,

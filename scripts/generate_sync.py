@@ -323,8 +323,9 @@ def _resource_class(module: Module, root: Path, resource: Resource) -> list[str]
         f"class {name}:",
         f'    """`client.{resource.attribute}`, blocking: the methods of `{resource.name}`."""',
         "",
-        "    def __init__(self, portal: Portal[AsyncClient]) -> None:",
-        "        self._portal = portal",
+        "    def __init__(self, client: Client) -> None:",
+        "        self._client = client  # keeps the client, so its loop, alive while this is used",
+        "        self._portal = client._portal",
     ]
     for node in _members(source, cls):
         if isinstance(node, ast.FunctionDef):
@@ -352,10 +353,7 @@ def _client_module(root: Path) -> str:
     lines += [
         "",
         '        self._portal = Portal(make_client, AsyncClient.aclose, owner=self, name="Client")',
-        *(
-            f"        self.{r.attribute} = {r.name.removeprefix('Async')}(self._portal)"
-            for r in RESOURCES
-        ),
+        *(f"        self.{r.attribute} = {r.name.removeprefix('Async')}(self)" for r in RESOURCES),
     ]
     for node in _members(source, cls):
         if node.name == "aclose":

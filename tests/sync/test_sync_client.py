@@ -141,3 +141,13 @@ async def test_adapt_runs_the_sync_client_like_an_async_one(client: Client) -> N
         await api.customers.get("cus_y3oqhf46pyzuxjbcn2giaqnb44")
     assert api.base_url == client.base_url
     await api.aclose()
+
+
+def test_a_resource_keeps_its_client_alive(emulator: RunningEmulator) -> None:
+    customers = Client(secret_key=emulator.secret_key, base_url=emulator.base_url).customers
+    gc.collect()
+    created = customers.create(email="resource@wayne.com")
+    assert customers.get(created.id).email == "resource@wayne.com"
+    del customers
+    gc.collect()
+    assert loop_threads() == []
