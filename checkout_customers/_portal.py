@@ -60,7 +60,7 @@ class Portal(Generic[ClientT]):
         close_client: Callable[[ClientT], Awaitable[None]],
         *,
         owner: object,
-        name: str = "checkout-customers",
+        name: str = "Client",
     ) -> None:
         self._make_client = make_client
         self._close_client = close_client
@@ -133,7 +133,8 @@ class Portal(Generic[ClientT]):
             shutdown.result(CLOSE_TIMEOUT_S)
         except concurrent.futures.TimeoutError:
             loop.call_soon_threadsafe(loop.stop)
-        thread.join()
+        finally:
+            thread.join()
 
     def __repr__(self) -> str:
         state = "closed" if self._closed else "running" if self.running else "idle"
@@ -141,12 +142,12 @@ class Portal(Generic[ClientT]):
 
     def _check_usable(self) -> None:
         if self._closed:
-            raise RuntimeError(f"this {self._name} client is closed; create a new one")
+            raise RuntimeError(f"this {self._name} is closed; create a new one")
         if self._pid != os.getpid():
             self._forget_parent()
         if self._thread is not None and threading.current_thread() is self._thread:
             raise RuntimeError(
-                f"a sync {self._name} client was called from its own event-loop thread, where "
+                f"the sync {self._name} was called from its own event-loop thread, where "
                 "it would wait for itself forever; code running on that loop must use the "
                 "AsyncClient and await its methods"
             )
