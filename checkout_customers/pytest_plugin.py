@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from checkout_customers import AsyncClient
+    from checkout_customers import AsyncClient, Client
     from checkout_customers.emulator import EmulatorSettings, RunningEmulator
 
 __all__ = [
@@ -67,9 +67,9 @@ def checkout_emulator(
 
 
 @pytest.fixture
-def checkout_client(checkout_emulator: RunningEmulator) -> Iterator[Any]:
+def checkout_client(checkout_emulator: RunningEmulator) -> Iterator[Client]:
     """A sync `checkout_customers.Client` talking to `checkout_emulator`."""
-    from checkout_customers import Client  # type: ignore[attr-defined,unused-ignore]
+    from checkout_customers import Client
 
     with Client(
         secret_key=checkout_emulator.secret_key, base_url=checkout_emulator.base_url

@@ -123,10 +123,10 @@ async def test_missing_customer_update_and_delete_raise_not_found(customers_clie
 
 
 async def test_wrong_secret_key_raises_authentication_error(
-    live_emulator: RunningEmulator,
+    checkout_emulator: RunningEmulator,
 ) -> None:
     async with AsyncClient(
-        secret_key="sk_sbox_not_the_right_key", base_url=live_emulator.base_url
+        secret_key="sk_sbox_not_the_right_key", base_url=checkout_emulator.base_url
     ) as client:
         with pytest.raises(AuthenticationError) as raised:
             await client.customers.get("bruce@wayne.com")
@@ -135,12 +135,12 @@ async def test_wrong_secret_key_raises_authentication_error(
 
 
 async def test_oauth_client_credentials_against_the_emulator(
-    live_emulator: RunningEmulator,
+    checkout_emulator: RunningEmulator,
 ) -> None:
     async with AsyncClient(
         client_id=DEFAULT_CLIENT_ID,
         client_secret=DEFAULT_CLIENT_SECRET,
-        base_url=live_emulator.base_url,
+        base_url=checkout_emulator.base_url,
     ) as client:
         created = await client.customers.create(email="oauth@x.com")
         assert (await client.customers.get(created.id)).email == "oauth@x.com"
