@@ -58,7 +58,7 @@ class Function:
     output: str
 
 
-CLIENT = Resource("checkout_customers._client", "AsyncClient", attribute="")
+CLIENT_MODULE, CLIENT_CLASS = "checkout_customers._client", "AsyncClient"
 CLIENT_OUTPUT = "checkout_customers/_sync_client.py"
 RESOURCES = (Resource("checkout_customers._customers", "AsyncCustomers", attribute="customers"),)
 FUNCTIONS = (
@@ -83,6 +83,8 @@ CLIENT_DOCSTRING = '''\
     `RuntimeError` rather than deadlock. After `os.fork()` the child gets a fresh loop and
     connection pool on first use. Ctrl-C during a call cancels the request.
     """'''
+
+Definition = ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef
 
 
 @dataclass
@@ -118,15 +120,15 @@ class Source:
                         origins[target.id] = (module, target.id)
         return cls(module, text, tree, origins)
 
-    def find(self, name: str, within: ast.AST | None = None) -> ast.AST:
-        for node in (within or self.tree).body:  # type: ignore[attr-defined]
-            if getattr(node, "name", None) == name:
-                return node  # type: ignore[no-any-return]
+    def find(self, name: str, within: ast.ClassDef | None = None) -> Definition:
+        for node in (within or self.tree).body:
+            if isinstance(node, Definition) and node.name == name:
+                return node
         raise SystemExit(f"generate_sync: {self.module} has no {name}")
 
-    def docstring(self, node: ast.AST, indent: str) -> list[str]:
+    def docstring(self, node: Definition, indent: str) -> list[str]:
         """The docstring of `node` exactly as written (same indentation in the twin)."""
-        body = node.body  # type: ignore[attr-defined]
+        body = node.body
         if not (isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)):
             return []
         return [indent + (ast.get_source_segment(self.text, body[0]) or '""""""')]
@@ -241,9 +243,8 @@ def _parameters(
         annotation = annotation or module.use(source, arg.annotation)
         text = f"{arg.arg}: {annotation}" if annotation else arg.arg
         if default is not None:
-            text += (
-                f" = {module.use(source, default)}" if annotation else f"={ast.unparse(default)}"
-            )
+            value = module.use(source, default)
+            text += f" = {value}" if annotation else f"={value}"
         return text
 
     params: list[str] = []
@@ -286,12 +287,11 @@ def _twin(
     params, call = _parameters(module, source, node.args, first=first)
     if "cko" in (arg.arg for arg in ast.walk(node.args) if isinstance(arg, ast.arg)):
         raise SystemExit(f"generate_sync: {node.name} has a parameter named cko; rename it")
-    call[0] = "cko" if first else call[0]
     returns = module.use(source, node.returns) or "None"
     lines = ["", *_bracket(indent, f"def {node.name}(", params, f") -> {returns}:")]
     docstring = source.docstring(node, indent + "    ")
     lines += [*docstring, ""] if docstring else []
-    arguments = call if first else call[1:]
+    arguments = ["cko", *call[1:]] if first else call[1:]  # the async client, or no `self`
     result = "" if returns == "None" else "return "
     lines.append(f"{indent}    async def call(cko: AsyncClient) -> {returns}:")
     lines += _bracket(indent + "        ", f"{result}await {target}(", arguments, ")")
@@ -337,12 +337,12 @@ def _resource_class(module: Module, root: Path, resource: Resource) -> list[str]
 
 def _client_module(root: Path) -> str:
     module = Module(CLIENT_OUTPUT.removesuffix(".py").replace("/", "."))
-    source = Source.read(root, CLIENT.module)
-    cls = source.find(CLIENT.name)
+    source = Source.read(root, CLIENT_MODULE)
+    cls = source.find(CLIENT_CLASS)
     assert isinstance(cls, ast.ClassDef)
     init = source.find("__init__", cls)
     assert isinstance(init, ast.FunctionDef)
-    module.need(CLIENT.module, CLIENT.name)
+    module.need(CLIENT_MODULE, CLIENT_CLASS)
     module.need(f"{PACKAGE}._portal", "Portal")
     module.need("types", "TracebackType")
     params, call = _parameters(module, source, init.args, skip="session")
@@ -401,7 +401,7 @@ def _client_module(root: Path) -> str:
 
 def _functions_module(root: Path, output: str, functions: list[Function]) -> str:
     module = Module(output.removesuffix(".py").replace("/", "."))
-    module.need(CLIENT.module, CLIENT.name)
+    module.need(CLIENT_MODULE, CLIENT_CLASS)
     module.need(CLIENT_OUTPUT.removesuffix(".py").replace("/", "."), "Client")
     lines: list[str] = []
     for function in functions:
