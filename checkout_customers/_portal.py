@@ -94,20 +94,31 @@ class Portal(Generic[ClientT]):
 
         Raises `RuntimeError` when the portal is closed or when called from its own loop thread.
         """
+        started: list[asyncio.Task[T]] = []
+        finished = threading.Lock()  # released by the task's done callback: the cheapest wait
+        finished.acquire()
+
+        def start() -> None:  # on the loop
+            task = loop.create_task(_await(function, client))
+            started.append(task)
+            task.add_done_callback(lambda _: finished.release())
+
         with self._lock:
             self._check_usable()
             client = self._current_client()
             loop = self._start_loop()
-        finished = threading.Event()
-        future = asyncio.run_coroutine_threadsafe(_run(function, client, finished), loop)
+            # Scheduled under the lock, so that a concurrent close() sees this call's task.
+            loop.call_soon_threadsafe(start)
         try:
-            return future.result()
+            finished.acquire()
         except BaseException:
             # Mostly KeyboardInterrupt: cancel the request on the loop and give it a moment to
             # unwind, so that the connection is released before the interrupt propagates.
-            if future.cancel():
-                finished.wait(CANCEL_GRACE_S)
+            if not loop.is_closed():
+                loop.call_soon_threadsafe(_cancel, started)
+                finished.acquire(timeout=CANCEL_GRACE_S)
             raise
+        return started[0].result()
 
     def close(self) -> None:
         """Close the async client and stop the loop thread; idempotent.
@@ -184,13 +195,14 @@ class Portal(Generic[ClientT]):
         self._client = None
 
 
-async def _run(
-    function: Callable[[ClientT], Awaitable[T]], client: ClientT, finished: threading.Event
-) -> T:
-    try:
-        return await function(client)
-    finally:
-        finished.set()
+async def _await(function: Callable[[ClientT], Awaitable[T]], client: ClientT) -> T:
+    return await function(client)
+
+
+def _cancel(started: list[asyncio.Task[Any]]) -> None:
+    task = started[0]
+    if not task.cancel() and not task.cancelled():
+        task.exception()  # finished just before the interrupt: mark its outcome as seen
 
 
 def _run_loop(loop: asyncio.AbstractEventLoop) -> None:
@@ -199,10 +211,12 @@ def _run_loop(loop: asyncio.AbstractEventLoop) -> None:
         loop.run_forever()
     finally:
         try:
-            tasks = asyncio.all_tasks(loop)
-            for task in tasks:
-                task.cancel()
-            loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
+            # Calls still running when the client closed end cancelled (their callers see
+            # CancelledError); a call scheduled meanwhile starts a task, so look again.
+            while tasks := asyncio.all_tasks(loop):
+                for task in tasks:
+                    task.cancel()
+                loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
             loop.run_until_complete(loop.shutdown_asyncgens())
             loop.run_until_complete(loop.shutdown_default_executor())
         finally:
