@@ -118,6 +118,8 @@ class Portal(Generic[ClientT]):
                 loop.call_soon_threadsafe(_cancel, started)
                 finished.acquire(timeout=CANCEL_GRACE_S)
             raise
+        if started[0].cancelled():
+            raise RuntimeError(f"this {self._name} was closed while the call was running")
         return started[0].result()
 
     def close(self) -> None:

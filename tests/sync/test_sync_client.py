@@ -6,6 +6,7 @@ import asyncio
 import gc
 import inspect
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -13,6 +14,7 @@ import pytest
 from checkout_customers import (
     AsyncClient,
     CheckoutArgumentError,
+    CheckoutError,
     Client,
     NotFoundError,
     Phone,
@@ -150,4 +152,31 @@ def test_a_resource_keeps_its_client_alive(emulator: RunningEmulator) -> None:
     assert customers.get(created.id).email == "resource@wayne.com"
     del customers
     gc.collect()
+    assert loop_threads() == []
+
+
+def test_closing_while_other_threads_call_ends_their_calls_without_hanging(
+    emulator: RunningEmulator,
+) -> None:
+    client = Client(secret_key=emulator.secret_key, base_url=emulator.base_url)
+    created = client.customers.create(email="racing@wayne.com")
+    outcomes: list[BaseException] = []
+
+    def keep_calling() -> None:
+        try:
+            while True:
+                client.customers.get(created.id)
+        except BaseException as exc:
+            outcomes.append(exc)
+
+    threads = [threading.Thread(target=keep_calling) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    time.sleep(0.1)
+    client.close()
+    for thread in threads:
+        thread.join(timeout=10)
+    assert not any(thread.is_alive() for thread in threads)
+    assert len(outcomes) == 4
+    assert all(isinstance(exc, (RuntimeError, CheckoutError)) for exc in outcomes), outcomes
     assert loop_threads() == []
