@@ -4,15 +4,16 @@ A `Portal` owns one async client (an `AsyncClient`) and the event loop it lives 
 callers hand it a function of that client returning an awaitable; the portal runs it on its loop
 and waits for the result:
 
-    portal = Portal(lambda: AsyncClient(secret_key=...), AsyncClient.aclose)
+    portal = Portal(lambda: AsyncClient(secret_key=...), AsyncClient.aclose, owner=client)
     customer = portal.call(lambda cko: cko.customers.get("bruce@wayne.com"))
     portal.close()
 
 The generated facade (`_sync_client.py`, written by `scripts/generate_sync.py`) is the only user.
 
-- The loop thread starts on the first call, and stops on `close()`, when the owning client is
-  garbage-collected, or at interpreter exit; stopping closes the async client (so its aiohttp
-  session and connector) on the loop, then joins the thread.
+- The loop thread starts on the first call, and stops on `close()`, when the owner (the sync
+  client) is garbage-collected, or at interpreter exit; stopping closes the async client (so its
+  aiohttp session and connector) on the loop, then joins the thread. A call still running then
+  raises `RuntimeError`.
 - Any number of threads may call one portal at once; their calls run concurrently on the loop.
 - Calling from inside another running event loop works: only the calling thread blocks.
 - Calling from the portal's own loop thread would wait for itself forever, so it raises
