@@ -174,8 +174,17 @@ class Portal(Generic[ClientT]):
     def _start_loop(self) -> asyncio.AbstractEventLoop:
         if self._loop is None:
             loop = asyncio.new_event_loop()
+            # Our own executor for the resolver's getaddrinfo calls, shut down without starting
+            # a thread: at interpreter exit (3.12+) asyncio's shutdown_default_executor cannot.
+            executor = concurrent.futures.ThreadPoolExecutor(
+                thread_name_prefix="checkout-customers-resolver"
+            )
+            loop.set_default_executor(executor)
             thread = threading.Thread(
-                target=_run_loop, args=(loop,), name="checkout-customers-loop", daemon=True
+                target=_run_loop,
+                args=(loop, executor),
+                name="checkout-customers-loop",
+                daemon=True,
             )
             thread.start()
             self._loop, self._thread = loop, thread
@@ -208,20 +217,22 @@ def _cancel(started: list[asyncio.Task[Any]]) -> None:
         task.exception()  # finished just before the interrupt: mark its outcome as seen
 
 
-def _run_loop(loop: asyncio.AbstractEventLoop) -> None:
+def _run_loop(
+    loop: asyncio.AbstractEventLoop, executor: concurrent.futures.ThreadPoolExecutor
+) -> None:
     asyncio.set_event_loop(loop)
     try:
         loop.run_forever()
     finally:
         try:
-            # Calls still running when the client closed end cancelled (their callers see
-            # CancelledError); a call scheduled meanwhile starts a task, so look again.
+            # Calls still running when the client closed end cancelled (their callers get a
+            # RuntimeError); a call scheduled meanwhile starts a task, so look again.
             while tasks := asyncio.all_tasks(loop):
                 for task in tasks:
                     task.cancel()
                 loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
             loop.run_until_complete(loop.shutdown_asyncgens())
-            loop.run_until_complete(loop.shutdown_default_executor())
+            executor.shutdown(wait=True)
         finally:
             asyncio.set_event_loop(None)
             loop.close()

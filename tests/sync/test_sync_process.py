@@ -45,7 +45,8 @@ def test_exiting_without_close_leaves_no_warning(emulator: RunningEmulator) -> N
     result = run(
         emulator,
         """
-cko = Client(secret_key=secret_key, base_url=base_url)
+# By host name, so that the loop's resolver threads run too.
+cko = Client(secret_key=secret_key, base_url=base_url.replace("127.0.0.1", "localhost"))
 print(cko.customers.create(email="exit@wayne.com").id)
 """,
     )
