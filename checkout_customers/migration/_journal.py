@@ -18,7 +18,7 @@ migration on the same journal fails with `JournalError` instead of racing the fi
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
+import contextlib
 import os
 import queue
 import sqlite3
@@ -26,7 +26,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from enum import Enum
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 
 import attrs
 
@@ -93,12 +93,30 @@ class Claim:
     changed: bool = False  # a done row whose content differs from what was migrated
 
 
-class _Op(Generic[_T]):
-    __slots__ = ("function", "future")
+class _Op:
+    """A function to run on the writer thread; its result goes to `future` (if any)."""
 
-    def __init__(self, function: Callable[[sqlite3.Connection], _T]) -> None:
+    __slots__ = ("function", "future", "loop")
+
+    def __init__(
+        self,
+        function: Callable[[sqlite3.Connection], Any],
+        future: asyncio.Future[Any] | None = None,
+    ) -> None:
         self.function = function
-        self.future: concurrent.futures.Future[_T] = concurrent.futures.Future()
+        self.future = future
+        self.loop = future.get_loop() if future is not None else None
+
+
+def _deliver(outcomes: list[tuple[asyncio.Future[Any], Any, BaseException | None]]) -> None:
+    """Runs on the event loop: resolve the futures of one committed batch."""
+    for future, result, error in outcomes:
+        if future.done():
+            continue  # the waiting task was cancelled
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(result)
 
 
 _STOP = object()
@@ -124,6 +142,7 @@ class Journal:
             target=self._serve, name="checkout-customers-journal", daemon=True
         )
         self._closed = False
+        self._failure: BaseException | None = None
         self._thread.start()
 
     def __repr__(self) -> str:
@@ -175,12 +194,12 @@ class Journal:
         connection = self._connection
         stopping = False
         while not stopping:
-            batch: list[_Op[Any]] = []
+            batch: list[_Op] = []
             item = self._queue.get()
             while True:
                 if item is _STOP:
                     stopping = True
-                elif item.future.set_running_or_notify_cancel():
+                else:
                     batch.append(item)
                 if len(batch) >= _MAX_BATCH:
                     break
@@ -188,36 +207,44 @@ class Journal:
                     item = self._queue.get_nowait()
                 except queue.Empty:
                     break
-            if not batch:
-                continue
-            results: list[Any] = []
-            try:
-                connection.execute("BEGIN IMMEDIATE")
-                try:
-                    results = [op.function(connection) for op in batch]
-                    connection.execute("COMMIT")
-                except BaseException:
-                    connection.execute("ROLLBACK")
-                    raise
-            except sqlite3.Error as exc:
-                error = _journal_error(self.path, exc)
-                for op in batch:
-                    op.future.set_exception(error)
-                continue
-            except Exception as exc:  # a bug: hand it to every waiter rather than hang them
-                for op in batch:
-                    op.future.set_exception(exc)
-                continue
-            for op, result in zip(batch, results, strict=True):
-                op.future.set_result(result)
+            if batch:
+                self._commit(connection, batch)
         connection.close()
+
+    def _commit(self, connection: sqlite3.Connection, batch: list[_Op]) -> None:
+        """Run a batch in one transaction; hand the outcomes to each loop in one call."""
+        results: list[Any] = []
+        error: BaseException | None = None
+        try:
+            connection.execute("BEGIN IMMEDIATE")
+            try:
+                results = [op.function(connection) for op in batch]
+                connection.execute("COMMIT")
+            except BaseException:
+                connection.execute("ROLLBACK")
+                raise
+        except sqlite3.Error as exc:
+            error = _journal_error(self.path, exc)
+        except Exception as exc:  # a bug: hand it to every waiter rather than hang them
+            error = exc
+        if error is not None:
+            self._failure = error
+        by_loop: dict[asyncio.AbstractEventLoop, list[Any]] = {}
+        for index, op in enumerate(batch):
+            if op.future is None or op.loop is None:
+                continue
+            result = results[index] if error is None else None
+            by_loop.setdefault(op.loop, []).append((op.future, result, error))
+        for loop, outcomes in by_loop.items():
+            with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits
+                loop.call_soon_threadsafe(_deliver, outcomes)
 
     async def _submit(self, function: Callable[[sqlite3.Connection], _T]) -> _T:
         if self._closed:
             raise JournalError(f"{self.path}: the journal is closed")
-        op = _Op(function)
-        self._queue.put(op)
-        return await asyncio.wrap_future(op.future)
+        future: asyncio.Future[_T] = asyncio.get_running_loop().create_future()
+        self._queue.put(_Op(function, future))
+        return await future
 
     async def aclose(self) -> None:
         """Commit what is queued, release the lock and stop the writer thread."""
@@ -259,16 +286,31 @@ class Journal:
         attempt_at: float | None = None,
     ) -> None:
         """Durably set the state of `email`; returns once it is committed to disk."""
-        values = (state.value, customer_id, request_id, error, attempt_at, time.time(), email)
+        await self._submit(_update(email, state, customer_id, request_id, error, attempt_at))
 
-        def update(connection: sqlite3.Connection) -> None:
-            connection.execute(
-                "UPDATE rows SET state = ?, customer_id = ?, request_id = ?, error = ?, "
-                "attempt_at = coalesce(?, attempt_at), updated_at = ? WHERE email = ?",
-                values,
-            )
+    def record_soon(
+        self,
+        email: str,
+        state: RowState,
+        *,
+        customer_id: str | None = None,
+        request_id: str | None = None,
+        error: str | None = None,
+    ) -> None:
+        """Queue a state change without waiting for the commit.
 
-        await self._submit(update)
+        For outcomes only (`created`, `existing`, `failed`): if the process dies before the
+        commit, the row is still `creating` or `pending` and the next run looks it up again,
+        which is safe. It is committed at the latest by `close`; a failure is raised by `check`.
+        """
+        if self._closed:
+            raise JournalError(f"{self.path}: the journal is closed")
+        self._queue.put(_Op(_update(email, state, customer_id, request_id, error, None)))
+
+    def check(self) -> None:
+        """Raise the error of a failed write (e.g. a `record_soon`), if any."""
+        if self._failure is not None:
+            raise self._failure
 
     async def counts(self) -> dict[str, int]:
         """How many emails are in each state."""
@@ -277,6 +319,26 @@ class Journal:
             return dict(connection.execute("SELECT state, count(*) FROM rows GROUP BY state"))
 
         return await self._submit(count)
+
+
+def _update(
+    email: str,
+    state: RowState,
+    customer_id: str | None,
+    request_id: str | None,
+    error: str | None,
+    attempt_at: float | None,
+) -> Callable[[sqlite3.Connection], None]:
+    values = (state.value, customer_id, request_id, error, attempt_at, time.time(), email)
+
+    def update(connection: sqlite3.Connection) -> None:
+        connection.execute(
+            "UPDATE rows SET state = ?, customer_id = ?, request_id = ?, error = ?, "
+            "attempt_at = coalesce(?, attempt_at), updated_at = ? WHERE email = ?",
+            values,
+        )
+
+    return update
 
 
 def _claim_one(

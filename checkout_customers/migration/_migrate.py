@@ -189,15 +189,11 @@ class _Migration:
                 # An earlier run sent a create and never learnt its outcome.
                 customer = await self._settle(row.email, claim.attempt_at or 0.0)
                 if customer is not None:
-                    return await self._finish(
-                        row, RowStatus.CREATED, customer.id, customer.request_id
-                    )
+                    return self._finish(row, RowStatus.CREATED, customer.id, customer.request_id)
             else:
                 customer = await self._lookup(row.email)
                 if customer is not None:
-                    return await self._finish(
-                        row, RowStatus.EXISTING, customer.id, customer.request_id
-                    )
+                    return self._finish(row, RowStatus.EXISTING, customer.id, customer.request_id)
             return await self._create(row, ambiguous=claim.state is RowState.CREATING)
         except _OutcomeUnknown as exc:
             return RowResult(
@@ -233,9 +229,7 @@ class _Migration:
                 last_error = exc
                 customer = await self._settle(row.email, attempt_at)
                 if customer is not None:
-                    return await self._finish(
-                        row, RowStatus.CREATED, customer.id, customer.request_id
-                    )
+                    return self._finish(row, RowStatus.CREATED, customer.id, customer.request_id)
                 await asyncio.sleep(_backoff(failures))
                 continue
             except (AuthenticationError, PermissionDeniedError):
@@ -245,14 +239,14 @@ class _Migration:
                 customer = await self._lookup(row.email)
                 if customer is not None:
                     status = RowStatus.CREATED if ambiguous else RowStatus.EXISTING
-                    return await self._finish(row, status, customer.id, customer.request_id)
-                return await self._fail(row, exc)
+                    return self._finish(row, status, customer.id, customer.request_id)
+                return self._fail(row, exc)
             except (CheckoutApiError, CheckoutArgumentError) as exc:
-                return await self._fail(row, exc)
-            return await self._finish(row, RowStatus.CREATED, created.id, created.request_id)
+                return self._fail(row, exc)
+            return self._finish(row, RowStatus.CREATED, created.id, created.request_id)
         # Every attempt was refused (429) or settled as not created: nothing was created.
         assert last_error is not None
-        return await self._fail(
+        return self._fail(
             row, last_error, prefix=f"gave up after {failures + rate_limited} attempts: "
         )
 
@@ -296,21 +290,21 @@ class _Migration:
                 raise _OutcomeUnknown("interrupted while checking whether a create had acted")
             await asyncio.sleep(min(wait, _POLL_SECONDS))
 
-    async def _finish(
+    def _finish(
         self, row: Row, status: RowStatus, customer_id: str, request_id: str | None
     ) -> RowResult:
         assert row.email is not None
         state = RowState.CREATED if status is RowStatus.CREATED else RowState.EXISTING
-        await self.journal.record(row.email, state, customer_id=customer_id, request_id=request_id)
+        self.journal.record_soon(row.email, state, customer_id=customer_id, request_id=request_id)
         return RowResult(
             row.line, row.email, status, customer_id=customer_id, request_id=request_id
         )
 
-    async def _fail(self, row: Row, exc: BaseException, *, prefix: str = "") -> RowResult:
+    def _fail(self, row: Row, exc: BaseException, *, prefix: str = "") -> RowResult:
         assert row.email is not None
         error = prefix + _describe(exc)
         request_id = _request_id(exc)
-        await self.journal.record(row.email, RowState.FAILED, error=error, request_id=request_id)
+        self.journal.record_soon(row.email, RowState.FAILED, error=error, request_id=request_id)
         return RowResult(row.line, row.email, RowStatus.FAILED, error=error, request_id=request_id)
 
 
@@ -438,6 +432,8 @@ async def migrate(
             max_attempts=max_attempts,
         )
         await migration.run(rows_of(rows))
+        await opened.aclose()
+        opened.check()
         return tally.snapshot(
             interrupted=migration.stopping,
             elapsed_seconds=time.monotonic() - started,

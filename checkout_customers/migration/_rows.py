@@ -144,8 +144,10 @@ def _check_file(path: str | os.PathLike[str], kind: str) -> None:
     try:
         head.decode("utf-8")
     except UnicodeDecodeError as exc:
-        if exc.start < len(head) - 4:  # not merely a character cut by the sniff
-            raise MigrationInputError(f"{name}: is not UTF-8 text") from None
+        if exc.reason != "unexpected end of data":  # not merely a character cut by the sniff
+            raise MigrationInputError(
+                f"{name}: is not UTF-8 text; save or convert it as UTF-8"
+            ) from None
 
 
 class CsvSource:

@@ -1,0 +1,325 @@
+"""Migration benchmarks: rate-limit use, overhead, the official SDK, and memory.
+
+    python benchmarks/bench_migration.py                    # every benchmark (about 4 minutes)
+    python benchmarks/bench_migration.py --only rate        # or overhead, official, memory
+    python benchmarks/bench_migration.py --large-rows 20000 # a shorter memory run
+
+Every figure is measured against `checkout-customers emulator` running in a child process,
+over loopback:
+
+- rate: the emulator limited to 100 writes/s and 100 reads/s per account (the API's
+  defaults); `migrate` with its default client-side rates. Target: >= 90 creates/s, few 429s.
+  Also with the client set above the account's limit, where AIMD has to find the limit.
+- overhead: no limits; `migrate` (journal, lookups, pacing off) vs a raw aiohttp worker pool
+  sending the same requests (GET by email, then POST) with the same concurrency. Target: the
+  ratio of rows/s >= 0.8.
+- official: the official `checkout-sdk` package doing the same lookup + create per row,
+  sequentially and from 16 threads, vs `migrate`.
+- memory: peak RSS of `checkout-customers migrate` (a child process) for 1k and for 100k rows.
+  Target: within 20%.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import csv
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import warnings
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import aiohttp
+
+from checkout_customers import AsyncClient
+from checkout_customers.migration import migrate
+
+# The official SDK checks the key's shape: `sk_sbox_` + 27 base32 characters.
+SECRET_KEY = "sk_sbox_" + "m" * 26 + "q"
+LAUNCH = "import sys; from checkout_customers.cli import main; sys.exit(main())"
+CONCURRENCY = 64
+
+
+@contextlib.contextmanager
+def emulator_process(*options: str) -> Iterator[str]:
+    """`checkout-customers emulator` in a child process; yields its base URL."""
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            LAUNCH,
+            "emulator",
+            "--port",
+            "0",
+            "--secret-key",
+            SECRET_KEY,
+            *options,
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        if not line.startswith("listening on "):
+            raise RuntimeError(f"the emulator did not start: {line!r}")
+        yield line.split()[-1]
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def rows(prefix: str, count: int) -> list[dict[str, Any]]:
+    return [
+        {
+            "email": f"{prefix}{number}@example.com",
+            "name": f"Bench {number}",
+            "metadata": {"crm_id": number},
+        }
+        for number in range(count)
+    ]
+
+
+async def run_migrate(base_url: str, items: list[dict[str, Any]], **options: Any) -> Any:
+    with tempfile.TemporaryDirectory() as folder:
+        async with AsyncClient(secret_key=SECRET_KEY, base_url=base_url) as cko:
+            return await migrate(cko, items, journal=Path(folder, "journal.sqlite3"), **options)
+
+
+# -- rate-limit utilisation ------------------------------------------------------------------
+
+
+def bench_rate(count: int) -> None:
+    print(f"\n== rate: emulator at 100 writes/s + 100 reads/s, {count} rows ==")
+    with emulator_process("--write-rate", "100", "--read-rate", "100") as base_url:
+        for label, rate in (("client at 100/s (default)", 100.0), ("client at 150/s", 150.0)):
+            report = asyncio.run(
+                run_migrate(
+                    base_url, rows(f"rate{int(rate)}-", count), write_rate=rate, read_rate=rate
+                )
+            )
+            creates_per_second = report.created / report.elapsed_seconds
+            print(
+                f"{label:<28} {report.created} created in {report.elapsed_seconds:6.2f} s = "
+                f"{creates_per_second:6.1f} creates/s ({creates_per_second:.0%} of the limit), "
+                f"{report.rate_limited} answered 429 "
+                f"({report.rate_limited / max(1, report.creates_sent + report.lookups_sent):.1%})"
+            )
+
+
+# -- overhead vs a raw aiohttp pool ----------------------------------------------------------
+
+
+async def raw_pool(base_url: str, items: list[dict[str, Any]]) -> float:
+    """Rows/s of a bare aiohttp worker pool: GET by email (404), then POST, per row."""
+    headers = {"Authorization": f"Bearer {SECRET_KEY}"}
+    connector = aiohttp.TCPConnector(limit=CONCURRENCY)
+    work = iter(items)
+    async with aiohttp.ClientSession(base_url, connector=connector, headers=headers) as session:
+
+        async def worker() -> None:
+            for item in work:
+                path = "/customers/" + quote(item["email"], safe="")
+                async with session.get(path) as response:
+                    await response.read()
+                async with session.post("/customers", json=item) as response:
+                    await response.read()
+                    assert response.status == 201, response.status
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
+        return len(items) / (time.perf_counter() - started)
+
+
+def bench_overhead(count: int, rounds: int = 3) -> float:
+    print(
+        f"\n== overhead: no rate limits, {count} rows, concurrency {CONCURRENCY}, "
+        f"best of {rounds} interleaved rounds =="
+    )
+    raw: list[float] = []
+    ours: list[float] = []
+    with emulator_process() as base_url:
+        asyncio.run(raw_pool(base_url, rows("warm-", 300)))
+        for number in range(rounds):
+            raw.append(asyncio.run(raw_pool(base_url, rows(f"raw{number}-", count))))
+            report = asyncio.run(
+                run_migrate(
+                    base_url,
+                    rows(f"mig{number}-", count),
+                    write_rate=None,
+                    read_rate=None,
+                    concurrency=CONCURRENCY,
+                )
+            )
+            ours.append(report.rows / report.elapsed_seconds)
+    print(
+        f"raw aiohttp pool            {max(raw):8.1f} rows/s   (rounds: "
+        + ", ".join(f"{value:.0f}" for value in raw)
+        + ")"
+    )
+    print(
+        f"migrate (journal, lookups)  {max(ours):8.1f} rows/s   (rounds: "
+        + ", ".join(f"{value:.0f}" for value in ours)
+        + ")"
+    )
+    print(f"ratio migrate / raw         {max(ours) / max(raw):8.2f}   (target >= 0.8)")
+    return max(ours)
+
+
+# -- the official SDK ------------------------------------------------------------------------
+
+
+def official_api(base_url: str) -> Any:
+    from checkout_sdk.checkout_sdk import CheckoutSdk
+    from checkout_sdk.environment import Environment
+
+    base = base_url + "/"
+    environment = Environment(
+        base_uri=base,
+        authorization_uri=base_url + "/connect/token",
+        files_uri=base,
+        transfers_uri=base,
+        balances_uri=base,
+        forward_uri=base,
+        identity_uri=base,
+        is_sandbox=True,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return (
+            CheckoutSdk.builder()
+            .secret_key(SECRET_KEY)
+            .environment(environment)
+            .use_legacy_domain()
+            .build()
+        )
+
+
+def official_rows_per_second(base_url: str, items: list[dict[str, Any]], threads: int) -> float:
+    from checkout_sdk.customers.customers import CustomerRequest
+    from checkout_sdk.exception import CheckoutApiException
+
+    local = threading.local()
+
+    def one(item: dict[str, Any]) -> None:
+        api = getattr(local, "api", None)
+        if api is None:
+            api = local.api = official_api(base_url)
+        try:
+            api.customers.get(item["email"])
+            return
+        except CheckoutApiException:
+            pass  # 404: not there yet
+        request = CustomerRequest()
+        request.email = item["email"]
+        request.name = item["name"]
+        request.metadata = item["metadata"]
+        api.customers.create(request)
+
+    started = time.perf_counter()
+    if threads == 1:
+        for item in items:
+            one(item)
+    else:
+        with ThreadPoolExecutor(threads) as pool:
+            list(pool.map(one, items))
+    return len(items) / (time.perf_counter() - started)
+
+
+def bench_official(count: int) -> None:
+    print(f"\n== official checkout-sdk 4.8.1: lookup + create per row, {count} rows ==")
+    with emulator_process() as base_url:
+        sequential = official_rows_per_second(base_url, rows("sdk1-", count // 4), 1)
+        threaded = official_rows_per_second(base_url, rows("sdk16-", count), 16)
+        report = asyncio.run(
+            run_migrate(base_url, rows("ours-", count), write_rate=None, read_rate=None)
+        )
+    ours = report.rows / report.elapsed_seconds
+    print(f"checkout-sdk sequential     {sequential:8.1f} rows/s")
+    print(f"checkout-sdk 16 threads     {threaded:8.1f} rows/s")
+    print(
+        f"migrate                     {ours:8.1f} rows/s "
+        f"({ours / sequential:.1f}x sequential, {ours / threaded:.1f}x 16 threads)"
+    )
+
+
+# -- memory ----------------------------------------------------------------------------------
+
+
+def peak_rss_mib(base_url: str, count: int, folder: Path) -> tuple[float, float]:
+    source = folder / f"rows-{count}.csv"
+    with source.open("w", newline="", encoding="utf-8") as stream:
+        writer = csv.writer(stream)
+        writer.writerow(["email", "name", "metadata.crm_id"])
+        for number in range(count):
+            writer.writerow([f"mem{count}-{number}@example.com", f"Memory {number}", number])
+    env = {**os.environ, "CKO_SECRET_KEY": SECRET_KEY, "CKO_BASE_URL": base_url}
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            LAUNCH,
+            "migrate",
+            str(source),
+            "--write-rate",
+            "none",
+            "--read-rate",
+            "none",
+            "--report",
+            str(folder / f"report-{count}.jsonl"),
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        raise RuntimeError(f"migrate of {count} rows exited {process.returncode}")
+    return usage.ru_maxrss / 1024, time.perf_counter() - started  # ru_maxrss is KiB on Linux
+
+
+def bench_memory(small: int, large: int) -> None:
+    print(f"\n== memory: peak RSS of `checkout-customers migrate`, {small} vs {large} rows ==")
+    with emulator_process() as base_url, tempfile.TemporaryDirectory() as name:
+        folder = Path(name)
+        small_rss, small_time = peak_rss_mib(base_url, small, folder)
+        large_rss, large_time = peak_rss_mib(base_url, large, folder)
+    print(f"{small:>7} rows   peak RSS {small_rss:7.1f} MiB   ({small_time:6.1f} s)")
+    print(
+        f"{large:>7} rows   peak RSS {large_rss:7.1f} MiB   ({large_time:6.1f} s, "
+        f"{large / large_time:.0f} rows/s)"
+    )
+    print(f"growth             {large_rss / small_rss - 1:+7.1%}   (target within 20%)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", choices=("rate", "overhead", "official", "memory"))
+    parser.add_argument("--rows", type=int, default=3000, help="rows for overhead and official")
+    parser.add_argument("--rate-rows", type=int, default=1500, help="rows for the rate runs")
+    parser.add_argument("--small-rows", type=int, default=1000)
+    parser.add_argument("--large-rows", type=int, default=100_000)
+    args = parser.parse_args()
+    if args.only in (None, "rate"):
+        bench_rate(args.rate_rows)
+    if args.only in (None, "overhead"):
+        bench_overhead(args.rows)
+    if args.only in (None, "official"):
+        bench_official(args.rows)
+    if args.only in (None, "memory"):
+        bench_memory(args.small_rows, args.large_rows)
+
+
+if __name__ == "__main__":
+    main()
