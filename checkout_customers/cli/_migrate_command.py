@@ -206,8 +206,16 @@ def run(args: argparse.Namespace) -> int:
             return _error(f"the emulator could not start: {exc}")
         try:
             report = asyncio.run(_migrate(client, source, journal, args))
+        except KeyboardInterrupt:
+            print("aborted: the rows in flight are recorded in the journal", file=sys.stderr)
+            if not args.emulator or args.journal is not None:
+                command = _resume_command(args, journal)
+                print(f"to resume, run the same command:\n  {command}", file=sys.stderr)
+            return EXIT_INTERRUPTED
         except (JournalError, CheckoutArgumentError) as exc:
             return _error(str(exc))
+        except OSError as exc:
+            return _error(f"{exc.filename or args.input}: {exc.strerror or exc}")
         except (AuthenticationError, PermissionDeniedError) as exc:
             return _error(f"the API refused the credential: {exc}")
         except CheckoutError as exc:

@@ -47,12 +47,14 @@ class ProgressDisplay:
         total: int | None = None,
         live: bool | None = None,
         interval: float | None = None,
+        width: int | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.stream = stream
         self.total = total
         self.live = stream.isatty() if live is None else live
         self.interval = interval or (LIVE_INTERVAL_SECONDS if self.live else LOG_INTERVAL_SECONDS)
+        self.width = width
         self.counts = dict.fromkeys(RowStatus, 0)
         self.done = 0
         self._clock = clock
@@ -84,14 +86,14 @@ class ProgressDisplay:
         elapsed = now - first_time
         return (self.done - first_done) / elapsed if elapsed > 0 else 0.0
 
-    def line(self, now: float | None = None) -> str:
+    def line(self, now: float | None = None, *, bar: bool = True) -> str:
         """The progress as one line of text."""
         now = self._clock() if now is None else now
         rate = self.rate(now)
         parts = []
         if self.total:
             share = min(1.0, self.done / self.total)
-            if self.live:
+            if self.live and bar:
                 filled = int(share * _BAR_WIDTH)
                 parts.append("[" + "#" * filled + "-" * (_BAR_WIDTH - filled) + "]")
             parts.append(f"{self.done}/{self.total} rows {share:6.1%}")
@@ -109,7 +111,9 @@ class ProgressDisplay:
         self._last_render = now
         text = self.line(now)
         if self.live:
-            width = shutil.get_terminal_size((100, 20)).columns
+            width = self.width or shutil.get_terminal_size((100, 20)).columns
+            if len(text) >= width:
+                text = self.line(now, bar=False)  # the counts matter more than the bar
             self.stream.write("\r" + text[: max(10, width - 1)] + "\x1b[K")
             self._drawn = True
         else:
