@@ -108,9 +108,10 @@ def bench_rate(count: int) -> None:
                 )
             )
             creates_per_second = report.created / report.elapsed_seconds
+            share = creates_per_second / 100
             print(
                 f"{label:<28} {report.created} created in {report.elapsed_seconds:6.2f} s = "
-                f"{creates_per_second:6.1f} creates/s ({creates_per_second:.0%} of the limit), "
+                f"{creates_per_second:6.1f} creates/s ({share:.0%} of the limit), "
                 f"{report.rate_limited} answered 429 "
                 f"({report.rate_limited / max(1, report.creates_sent + report.lookups_sent):.1%})"
             )

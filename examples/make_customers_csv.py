@@ -26,15 +26,80 @@ ROWS = 300
 OUTPUT = Path(__file__).with_name("customers.csv")
 
 FIRST_NAMES = (
-    "Amelia Oliver Isla Noah Ava Leo Mia Arthur Sofia Oscar Léa Hugo Chloé Louis Emma "
-    "Lucas Hannah Elias Giulia Matteo Sara Mateo Lucía Daniel Aoife Seán Maja Jakub Ingrid "
-    "Lars Priya Arjun Aisha Omar Mei Hiroshi Zoë Noé Björn Siobhán"
-).split()
+    "Amelia",
+    "Oliver",
+    "Isla",
+    "Noah",
+    "Ava",
+    "Leo",
+    "Mia",
+    "Arthur",
+    "Sofia",
+    "Oscar",
+    "Léa",
+    "Hugo",
+    "Chloé",
+    "Louis",
+    "Emma",
+    "Lucas",
+    "Hannah",
+    "Elias",
+    "Giulia",
+    "Matteo",
+    "Sara",
+    "Mateo",
+    "Lucía",
+    "Daniel",
+    "Aoife",
+    "Seán",
+    "Maja",
+    "Jakub",
+    "Ingrid",
+    "Lars",
+    "Priya",
+    "Arjun",
+    "Aisha",
+    "Omar",
+    "Mei",
+    "Hiroshi",
+    "Zoë",
+    "Noé",
+    "Björn",
+    "Siobhán",
+)
 LAST_NAMES = (
-    "Smith Jones Williams Brown Taylor Martin Bernard Dubois Müller Schmidt Rossi Russo "
-    "García Fernández O'Brien Murphy Nowak Kowalski Hansen Johansson Patel Sharma Khan "
-    "Nguyen Tanaka Sato Kim Silva Santos"
-).split() + ["van den Berg", "De Luca"]
+    "Smith",
+    "Jones",
+    "Williams",
+    "Brown",
+    "Taylor",
+    "Martin",
+    "Bernard",
+    "Dubois",
+    "Müller",
+    "Schmidt",
+    "Rossi",
+    "Russo",
+    "García",
+    "Fernández",
+    "O'Brien",
+    "Murphy",
+    "Nowak",
+    "Kowalski",
+    "Hansen",
+    "Johansson",
+    "Patel",
+    "Sharma",
+    "Khan",
+    "Nguyen",
+    "Tanaka",
+    "Sato",
+    "Kim",
+    "Silva",
+    "Santos",
+    "van den Berg",
+    "De Luca",
+)
 DOMAINS = ("example.com", "example.org", "example.net", "mail.example.co.uk", "post.example.fr")
 PHONES = (
     ("+44", "7700 900{:03d}"),
@@ -66,6 +131,10 @@ COLUMNS = (
 def _ascii(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text)
     return decomposed.encode("ascii", "ignore").decode("ascii")
+
+
+def _date(rng: random.Random) -> str:
+    return f"20{rng.randrange(15, 25)}-{rng.randrange(1, 13):02d}-{rng.randrange(1, 29):02d}"
 
 
 def main() -> None:
@@ -101,7 +170,7 @@ def main() -> None:
                     f"CRM-{100000 + number}",
                     rng.choice(TIERS),
                     rng.choice(SOURCES),
-                    f"20{rng.randrange(15, 25)}-{rng.randrange(1, 13):02d}-{rng.randrange(1, 29):02d}",
+                    _date(rng),
                     rng.choice(("true", "false")),
                 )
             )
