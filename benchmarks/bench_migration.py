@@ -11,8 +11,9 @@ over loopback:
   defaults); `migrate` with its default client-side rates. Target: >= 90 creates/s, few 429s.
   Also with the client set above the account's limit, where AIMD has to find the limit.
 - overhead: no limits; `migrate` (journal, lookups, pacing off) vs a raw aiohttp worker pool
-  sending the same requests (GET by email, then POST) with the same concurrency. Target: the
-  ratio of rows/s >= 0.8.
+  sending the same requests (GET by email, then POST) with the same concurrency, and vs the
+  same pool through `AsyncClient`, to tell the core's share of the cost from the migration's.
+  Target: the ratio of rows/s >= 0.8.
 - official: the official `checkout-sdk` package doing the same lookup + create per row,
   sequentially and from 16 threads, vs `migrate`.
 - memory: peak RSS of `checkout-customers migrate` (a child process) for 1k and for 100k rows.
@@ -40,7 +41,7 @@ from urllib.parse import quote
 
 import aiohttp
 
-from checkout_customers import AsyncClient
+from checkout_customers import AsyncClient, NotFoundError
 from checkout_customers.migration import migrate
 
 # The official SDK checks the key's shape: `sk_sbox_` + 27 base32 characters.
@@ -141,17 +142,35 @@ async def raw_pool(base_url: str, items: list[dict[str, Any]]) -> float:
         return len(items) / (time.perf_counter() - started)
 
 
+async def client_pool(base_url: str, items: list[dict[str, Any]]) -> float:
+    """Rows/s of the same worker pool through `AsyncClient` (no journal, no pacing)."""
+    async with AsyncClient(secret_key=SECRET_KEY, base_url=base_url) as cko:
+        work = iter(items)
+
+        async def worker() -> None:
+            for item in work:
+                with contextlib.suppress(NotFoundError):
+                    await cko.customers.get(item["email"], max_retries=0)
+                await cko.customers.create(**item, max_retries=0)
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
+        return len(items) / (time.perf_counter() - started)
+
+
 def bench_overhead(count: int, rounds: int = 3) -> float:
     print(
         f"\n== overhead: no rate limits, {count} rows, concurrency {CONCURRENCY}, "
         f"best of {rounds} interleaved rounds =="
     )
     raw: list[float] = []
+    client: list[float] = []
     ours: list[float] = []
     with emulator_process() as base_url:
         asyncio.run(raw_pool(base_url, rows("warm-", 300)))
         for number in range(rounds):
             raw.append(asyncio.run(raw_pool(base_url, rows(f"raw{number}-", count))))
+            client.append(asyncio.run(client_pool(base_url, rows(f"cli{number}-", count))))
             report = asyncio.run(
                 run_migrate(
                     base_url,
@@ -173,6 +192,8 @@ def bench_overhead(count: int, rounds: int = 3) -> float:
         + ")"
     )
     print(f"ratio migrate / raw         {max(ours) / max(raw):8.2f}   (target >= 0.8)")
+    print(f"ratio AsyncClient / raw     {max(client) / max(raw):8.2f}   (the core's share)")
+    print(f"ratio migrate / AsyncClient {max(ours) / max(client):8.2f}   (the migration's share)")
     return max(ours)
 
 

@@ -93,17 +93,27 @@ class Claim:
     changed: bool = False  # a done row whose content differs from what was migrated
 
 
-class _Op:
-    """A function to run on the writer thread; its result goes to `future` (if any)."""
+_UPDATE_SQL = (
+    "UPDATE rows SET state = ?, customer_id = ?, request_id = ?, error = ?, "
+    "attempt_at = coalesce(?, attempt_at), updated_at = ? WHERE email = ?"
+)
+_UpdateValues = tuple[str, str | None, str | None, str | None, float | None, float, str]
 
-    __slots__ = ("function", "future", "loop")
+
+class _Op:
+    """Work for the writer thread: a function, or the values of one state update (batched
+    with its neighbours into one `executemany`); the result goes to `future`, if any."""
+
+    __slots__ = ("function", "future", "loop", "update")
 
     def __init__(
         self,
-        function: Callable[[sqlite3.Connection], Any],
+        function: Callable[[sqlite3.Connection], Any] | None = None,
         future: asyncio.Future[Any] | None = None,
+        update: _UpdateValues | None = None,
     ) -> None:
         self.function = function
+        self.update = update
         self.future = future
         self.loop = future.get_loop() if future is not None else None
 
@@ -218,7 +228,7 @@ class Journal:
         try:
             connection.execute("BEGIN IMMEDIATE")
             try:
-                results = [op.function(connection) for op in batch]
+                results = _run_batch(connection, batch)
                 connection.execute("COMMIT")
             except BaseException:
                 connection.execute("ROLLBACK")
@@ -243,7 +253,7 @@ class Journal:
         if self._closed:
             raise JournalError(f"{self.path}: the journal is closed")
         future: asyncio.Future[_T] = asyncio.get_running_loop().create_future()
-        self._queue.put(_Op(function, future))
+        self._queue.put(_Op(function, future=future))
         return await future
 
     async def aclose(self) -> None:
@@ -271,7 +281,7 @@ class Journal:
         entries = [(row.email, row.line, row.fingerprint) for row in rows]
 
         def claim_all(connection: sqlite3.Connection) -> list[Claim]:
-            return [_claim_one(connection, run, now, *entry) for entry in entries]
+            return _claim_all(connection, run, now, entries)
 
         return await self._submit(claim_all)
 
@@ -286,7 +296,12 @@ class Journal:
         attempt_at: float | None = None,
     ) -> None:
         """Durably set the state of `email`; returns once it is committed to disk."""
-        await self._submit(_update(email, state, customer_id, request_id, error, attempt_at))
+        if self._closed:
+            raise JournalError(f"{self.path}: the journal is closed")
+        values = (state.value, customer_id, request_id, error, attempt_at, time.time(), email)
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._queue.put(_Op(future=future, update=values))
+        await future
 
     def record_soon(
         self,
@@ -305,7 +320,8 @@ class Journal:
         """
         if self._closed:
             raise JournalError(f"{self.path}: the journal is closed")
-        self._queue.put(_Op(_update(email, state, customer_id, request_id, error, None)))
+        values = (state.value, customer_id, request_id, error, None, time.time(), email)
+        self._queue.put(_Op(update=values))
 
     def check(self) -> None:
         """Raise the error of a failed write (e.g. a `record_soon`), if any."""
@@ -321,76 +337,133 @@ class Journal:
         return await self._submit(count)
 
 
-def _update(
-    email: str,
-    state: RowState,
-    customer_id: str | None,
-    request_id: str | None,
-    error: str | None,
-    attempt_at: float | None,
-) -> Callable[[sqlite3.Connection], None]:
-    values = (state.value, customer_id, request_id, error, attempt_at, time.time(), email)
-
-    def update(connection: sqlite3.Connection) -> None:
-        connection.execute(
-            "UPDATE rows SET state = ?, customer_id = ?, request_id = ?, error = ?, "
-            "attempt_at = coalesce(?, attempt_at), updated_at = ? WHERE email = ?",
-            values,
-        )
-
-    return update
+# Few statements per batch: the sqlite3 module releases and retakes the GIL around every
+# statement step, and each hand-over slows the event loop sharing the process.
+_VALUES_ROWS = 100  # rows per multi-row statement: 7 x 100 parameters stays under 999
+_UPDATE_FROM = sqlite3.sqlite_version_info >= (3, 33)
+# Multi-row statements are these heads and tails around "?" placeholders, nothing else.
+_UPDATE_FROM_HEAD = (
+    "UPDATE rows SET state = u.column1, customer_id = u.column2, request_id = u.column3, "
+    "error = u.column4, attempt_at = coalesce(u.column5, rows.attempt_at), "
+    "updated_at = u.column6 FROM (VALUES "
+)
+_UPDATE_FROM_TAIL = ") AS u WHERE rows.email = u.column7"
+_SELECT_IN_HEAD = (
+    "SELECT email, line, run, fingerprint, state, customer_id, request_id, error, attempt_at "
+    "FROM rows WHERE email IN ("
+)
+_INSERT_HEAD = "INSERT INTO rows (email, line, run, fingerprint, state, updated_at) VALUES "
 
 
-def _claim_one(
+def _run_batch(connection: sqlite3.Connection, batch: list[_Op]) -> list[Any]:
+    """Run the batch in order; runs of state updates are applied together."""
+    results: list[Any] = []
+    updates: list[_UpdateValues] = []
+    for op in batch:
+        if op.update is not None:
+            updates.append(op.update)
+            results.append(None)
+            continue
+        if updates:
+            _apply_updates(connection, updates)
+            updates = []
+        assert op.function is not None
+        results.append(op.function(connection))
+    if updates:
+        _apply_updates(connection, updates)
+    return results
+
+
+def _apply_updates(connection: sqlite3.Connection, updates: list[_UpdateValues]) -> None:
+    if not _UPDATE_FROM:
+        connection.executemany(_UPDATE_SQL, updates)
+        return
+    # Later updates of one email win, as if applied one by one.
+    merged: dict[str, _UpdateValues] = {}
+    for values in updates:
+        earlier = merged.get(values[6])
+        if earlier is not None and values[4] is None:
+            values = (*values[:4], earlier[4], *values[5:])
+        merged[values[6]] = values
+    rows = list(merged.values())
+    for start in range(0, len(rows), _VALUES_ROWS):
+        part = rows[start : start + _VALUES_ROWS]
+        sql = _UPDATE_FROM_HEAD + ",".join(["(?,?,?,?,?,?,?)"] * len(part)) + _UPDATE_FROM_TAIL
+        connection.execute(sql, [value for values in part for value in values])
+
+
+def _claim_all(
     connection: sqlite3.Connection,
     run: int,
     now: float,
-    email: str | None,
-    line: int,
-    fingerprint: str,
-) -> Claim:
-    found = connection.execute(
-        "SELECT line, run, fingerprint, state, customer_id, request_id, error, attempt_at "
-        "FROM rows WHERE email = ?",
-        (email,),
-    ).fetchone()
-    if found is None:
-        connection.execute(
-            "INSERT INTO rows (email, line, run, fingerprint, state, updated_at) "
-            "VALUES (?, ?, ?, ?, 'pending', ?)",
-            (email, line, run, fingerprint, now),
+    entries: Sequence[tuple[str | None, int, str]],
+) -> list[Claim]:
+    """Claim a chunk of rows in input order with a handful of statements."""
+    emails = list(dict.fromkeys(email for email, _, _ in entries))
+    known: dict[str, tuple[Any, ...]] = {}
+    for start in range(0, len(emails), _VALUES_ROWS * 5):
+        part = emails[start : start + _VALUES_ROWS * 5]
+        sql = _SELECT_IN_HEAD + ",".join("?" * len(part)) + ")"
+        for found in connection.execute(sql, part):
+            known[found[0]] = found[1:]
+    claims: list[Claim] = []
+    inserts: list[tuple[Any, ...]] = []
+    moves: list[tuple[Any, ...]] = []
+    claimed_now: dict[str, int] = {}
+    for email, line, fingerprint in entries:
+        assert email is not None
+        if email in claimed_now:
+            claims.append(Claim(ClaimKind.DUPLICATE, line=claimed_now[email]))
+            continue
+        found = known.get(email)
+        if found is None:
+            claimed_now[email] = line
+            inserts.append((email, line, run, fingerprint, now))
+            claims.append(Claim(ClaimKind.NEW, line=line))
+            continue
+        (known_line, known_run, known_fingerprint, state, customer_id, request_id, error,
+         attempt_at) = found  # fmt: skip
+        row_state = RowState(state)
+        if known_run == run:
+            claims.append(Claim(ClaimKind.DUPLICATE, state=row_state, line=known_line))
+            continue
+        claimed_now[email] = line
+        if row_state in DONE_STATES:
+            # Keep the fingerprint of what was migrated, so a changed row is reported on
+            # every run.
+            moves.append((run, line, known_fingerprint, email))
+            claims.append(
+                Claim(
+                    ClaimKind.DONE,
+                    state=row_state,
+                    line=line,
+                    customer_id=customer_id,
+                    request_id=request_id,
+                    changed=known_fingerprint != fingerprint,
+                )
+            )
+        else:
+            moves.append((run, line, fingerprint, email))
+            claims.append(
+                Claim(
+                    ClaimKind.RESUME,
+                    state=row_state,
+                    line=line,
+                    customer_id=customer_id,
+                    request_id=request_id,
+                    error=error,
+                    attempt_at=attempt_at,
+                )
+            )
+    for start in range(0, len(inserts), _VALUES_ROWS):
+        new_rows = inserts[start : start + _VALUES_ROWS]
+        sql = _INSERT_HEAD + ",".join(["(?,?,?,?,'pending',?)"] * len(new_rows))
+        connection.execute(sql, [value for values in new_rows for value in values])
+    if moves:
+        connection.executemany(
+            "UPDATE rows SET run = ?, line = ?, fingerprint = ? WHERE email = ?", moves
         )
-        return Claim(ClaimKind.NEW, line=line)
-    known_line, known_run, known_fingerprint, state, customer_id, request_id, error, attempt_at = (
-        found
-    )
-    if known_run == run:
-        return Claim(ClaimKind.DUPLICATE, state=RowState(state), line=known_line)
-    row_state = RowState(state)
-    if row_state in DONE_STATES:
-        # Keep the fingerprint of what was migrated, so a changed row is reported on every run.
-        connection.execute("UPDATE rows SET run = ?, line = ? WHERE email = ?", (run, line, email))
-        return Claim(
-            ClaimKind.DONE,
-            state=row_state,
-            line=line,
-            customer_id=customer_id,
-            request_id=request_id,
-            changed=known_fingerprint != fingerprint,
-        )
-    connection.execute(
-        "UPDATE rows SET run = ?, line = ?, fingerprint = ? WHERE email = ?",
-        (run, line, fingerprint, email),
-    )
-    return Claim(
-        ClaimKind.RESUME,
-        state=row_state,
-        line=line,
-        customer_id=customer_id,
-        request_id=request_id,
-        error=error,
-        attempt_at=attempt_at,
-    )
+    return claims
 
 
 def _same_target(known: str, target: str) -> bool:

@@ -211,9 +211,10 @@ class _Migration:
         rate_limited = 0
         last_error: BaseException | None = None
         while failures < self.max_attempts and rate_limited < _MAX_RATE_LIMITED:
+            await self.writes.acquire()
+            # Stamped after the pacing wait, so the settle window counts from the send.
             attempt_at = time.time()
             await self.journal.record(row.email, RowState.CREATING, attempt_at=attempt_at)
-            await self.writes.acquire()
             self.creates_sent += 1
             try:
                 created = await self.client.customers.create(**row.body, max_retries=0)

@@ -103,23 +103,19 @@ def row_from_mapping(line: int, fields: Mapping[str, Any]) -> Row:
         body = create_body(**arguments)
     except CheckoutArgumentError as exc:
         return _invalid(line, key, str(exc))
-    if _has_surrogates(body):
-        return _invalid(line, key, "the row is not valid UTF-8")
     return Row(line=line, email=key, body=body)
 
 
-def _has_surrogates(value: object) -> bool:
-    if isinstance(value, str):
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            return True
+def _is_utf8(text: str) -> bool:
+    """False when `text` holds bytes that were not UTF-8 (read as surrogate escapes)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
         return False
-    if isinstance(value, Mapping):
-        return any(_has_surrogates(k) or _has_surrogates(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_has_surrogates(item) for item in value)
-    return False
+    return True
+
+
+_NOT_UTF8 = "the row is not valid UTF-8"
 
 
 def _open_text(path: str | os.PathLike[str]) -> io.TextIOWrapper:
@@ -210,6 +206,8 @@ class CsvSource:
                 yield self._row(start, cells)
 
     def _row(self, line: int, cells: list[str]) -> Row:
+        if not _is_utf8("".join(cells)):
+            return Row(line=line, email=None, error=_NOT_UTF8)
         if len(cells) != len(self.columns):
             record = dict(zip(self.columns, cells, strict=False))
             return _invalid(
@@ -293,6 +291,8 @@ class JsonlSource:
 
 
 def _jsonl_row(number: int, line: str) -> Row:
+    if not _is_utf8(line):
+        return Row(line=number, email=None, error=_NOT_UTF8)
     try:
         value = json.loads(line)
     except ValueError as exc:
