@@ -118,3 +118,29 @@ def test_a_journal_for_another_account_is_refused(journal: Path) -> None:
     other = journal.with_name("local.sqlite3")
     Journal(other, target="http://127.0.0.1:1111").close()
     Journal(other, target="http://127.0.0.1:2222").close()
+
+
+@pytest.mark.parametrize("update_from", [True, False])
+async def test_queued_updates_apply_in_order_whatever_the_sqlite_version(
+    journal: Path, monkeypatch: pytest.MonkeyPatch, update_from: bool
+) -> None:
+    monkeypatch.setattr("checkout_customers.migration._journal._UPDATE_FROM", update_from)
+    opened = Journal(journal, target=TARGET)
+    try:
+        await opened.claim([row(2, "a@x.io"), row(3, "b@x.io")])
+        await opened.record("a@x.io", RowState.CREATING, attempt_at=5.0)
+        opened.record_soon("a@x.io", RowState.FAILED, error="first")
+        opened.record_soon("a@x.io", RowState.CREATED, customer_id="cus_a", request_id="r")
+        opened.record_soon("b@x.io", RowState.EXISTING, customer_id="cus_b")
+    finally:
+        await opened.aclose()
+    opened.check()
+    with sqlite3.connect(journal) as connection:
+        stored = connection.execute(
+            "SELECT email, state, customer_id, error, attempt_at FROM rows ORDER BY email"
+        ).fetchall()
+    connection.close()
+    assert stored == [
+        ("a@x.io", "created", "cus_a", None, 5.0),
+        ("b@x.io", "existing", "cus_b", None, None),
+    ]
