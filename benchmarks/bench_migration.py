@@ -182,16 +182,13 @@ def bench_overhead(count: int, rounds: int = 3) -> float:
                 )
             )
             ours.append(report.rows / report.elapsed_seconds)
-    print(
-        f"raw aiohttp pool            {max(raw):8.1f} rows/s   (rounds: "
-        + ", ".join(f"{value:.0f}" for value in raw)
-        + ")"
-    )
-    print(
-        f"migrate (journal, lookups)  {max(ours):8.1f} rows/s   (rounds: "
-        + ", ".join(f"{value:.0f}" for value in ours)
-        + ")"
-    )
+    for label, figures in (
+        ("raw aiohttp pool", raw),
+        ("AsyncClient pool", client),
+        ("migrate (journal, lookups)", ours),
+    ):
+        rounds_text = ", ".join(f"{value:.0f}" for value in figures)
+        print(f"{label:<27} {max(figures):8.1f} rows/s   (rounds: {rounds_text})")
     print(f"ratio migrate / raw         {max(ours) / max(raw):8.2f}   (target >= 0.8)")
     print(f"ratio AsyncClient / raw     {max(client) / max(raw):8.2f}   (the core's share)")
     print(f"ratio migrate / AsyncClient {max(ours) / max(client):8.2f}   (the migration's share)")
