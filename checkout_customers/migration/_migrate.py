@@ -211,7 +211,9 @@ class _Migration:
         rate_limited = 0
         last_error: BaseException | None = None
         while failures < self.max_attempts and rate_limited < _MAX_RATE_LIMITED:
-            await self.writes.acquire()
+            delay = self.writes.reserve()
+            if delay:
+                await asyncio.sleep(delay)
             # Stamped after the pacing wait, so the settle window counts from the send.
             attempt_at = time.time()
             await self.journal.record(row.email, RowState.CREATING, attempt_at=attempt_at)
@@ -256,7 +258,9 @@ class _Migration:
         failures = 0
         rate_limited = 0
         while True:
-            await self.reads.acquire()
+            delay = self.reads.reserve()
+            if delay:
+                await asyncio.sleep(delay)
             self.lookups_sent += 1
             try:
                 return await self.client.customers.get(email, max_retries=0)
