@@ -1,7 +1,8 @@
-"""Write `examples/customers.csv`: 300 realistic, valid customers for the emulator.
+"""Write `examples/customers.csv` (300 realistic, valid customers) and `customers.jsonl`.
 
     python examples/make_customers_csv.py
 
+The JSON Lines file holds the first 50 customers as create requests, with typed metadata.
 Phones, metadata and payment instruments are deterministic (seeded); the instruments are the
 emulator's built-in test instruments, so every row migrates into `--emulator` as is.
 """
@@ -9,6 +10,7 @@ emulator's built-in test instruments, so every row migrates into `--emulator` as
 from __future__ import annotations
 
 import csv
+import json
 import random
 import unicodedata
 from pathlib import Path
@@ -24,6 +26,8 @@ from checkout_customers.emulator import (
 
 ROWS = 300
 OUTPUT = Path(__file__).with_name("customers.csv")
+JSONL_OUTPUT = Path(__file__).with_name("customers.jsonl")
+JSONL_ROWS = 50
 
 FIRST_NAMES = (
     "Amelia",
@@ -175,6 +179,31 @@ def main() -> None:
                 )
             )
     print(f"wrote {ROWS} customers to {OUTPUT}")
+    write_jsonl()
+
+
+def write_jsonl() -> None:
+    """The first customers of the CSV file as JSON create requests (metadata keeps types)."""
+    with OUTPUT.open(encoding="utf-8", newline="") as source:
+        rows = list(csv.DictReader(source))[:JSONL_ROWS]
+    with JSONL_OUTPUT.open("w", encoding="utf-8") as stream:
+        for row in rows:
+            request: dict[str, object] = {"email": row["email"], "name": row["name"]}
+            if row["phone_number"]:
+                request["phone"] = {
+                    "country_code": row["phone_country_code"],
+                    "number": row["phone_number"],
+                }
+            if row["default"]:
+                request["default"] = row["default"]
+                request["instruments"] = row["instruments"].split()
+            request["metadata"] = {
+                "crm_id": int(row["metadata.crm_id"].removeprefix("CRM-")),
+                "loyalty_tier": row["metadata.loyalty_tier"],
+                "marketing_opt_in": row["metadata.marketing_opt_in"] == "true",
+            }
+            stream.write(json.dumps(request, ensure_ascii=False) + "\n")
+    print(f"wrote {len(rows)} customers to {JSONL_OUTPUT}")
 
 
 if __name__ == "__main__":

@@ -52,6 +52,21 @@ def test_the_readme_main_job_command_migrates_the_example_file(
     assert not (EXAMPLES / "customers.csv.journal.sqlite3").exists()
 
 
+def test_the_jsonl_example_migrates_with_typed_metadata(
+    account: RunningEmulator, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    journal = tmp_path / "journal.sqlite3"
+    args = ["migrate", str(EXAMPLES / "customers.jsonl"), "--journal", str(journal)]
+    assert main([*args, *UNTHROTTLED]) == 0
+    customers = account.customers()
+    assert len(customers) == 50
+    assert all(isinstance(c["metadata"]["marketing_opt_in"], bool) for c in customers)
+    assert all(isinstance(c["metadata"]["crm_id"], int) for c in customers)
+    assert main([*args, *UNTHROTTLED]) == 0  # the rerun creates nothing
+    assert "50 rows were already done by an earlier run" in capsys.readouterr().out
+    assert len(account.customers()) == 50
+
+
 def test_invalid_and_duplicate_rows_exit_1_and_are_in_the_report_with_their_lines(
     account: RunningEmulator, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
