@@ -232,3 +232,22 @@ def test_migrate_sync_runs_on_a_blocking_client(emulator: RunningEmulator, journ
         )
     assert report.created == 25
     assert len(emulator.customers()) == 25
+
+
+async def test_an_account_slower_than_the_client_answers_429_and_nothing_is_lost(
+    journal: Path,
+) -> None:
+    with emulator_thread(write_rate=200, read_rate=200) as emulator:
+        async with AsyncClient(secret_key=emulator.secret_key, base_url=emulator.base_url) as cko:
+            report = await migrate(
+                cko,
+                [{"email": f"paced{n}@example.com"} for n in range(400)],
+                journal=journal,
+                write_rate=2000,
+                read_rate=2000,
+                settle_seconds=0.2,
+            )
+        counts = Counter(emails_on(emulator))
+    assert report.rate_limited > 0
+    assert (report.created, report.failed) == (400, 0)
+    assert counts == Counter(f"paced{n}@example.com" for n in range(400))
