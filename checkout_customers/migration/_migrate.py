@@ -283,17 +283,20 @@ class _Migration:
                 await asyncio.sleep(_backoff(failures))
 
     async def _settle(self, email: str, attempt_at: float) -> Customer | None:
-        """Look the email up until the answer is definite (see the module docstring)."""
-        while True:
-            customer = await self._lookup(email)
-            if customer is not None:
-                return customer
-            wait = attempt_at + self.settle_seconds - time.time()
-            if wait <= 0:
-                return None
+        """Look the email up until the answer is definite (see the module docstring).
+
+        Found at once is definite. Not found is looked at again once the settle window since
+        the create has passed (two look-ups, not a poll, to spare the read budget).
+        """
+        customer = await self._lookup(email)
+        deadline = attempt_at + self.settle_seconds
+        if customer is not None or time.time() >= deadline:
+            return customer
+        while (wait := deadline - time.time()) > 0:
             if self._stop_requested():
                 raise _OutcomeUnknown("interrupted while checking whether a create had acted")
             await asyncio.sleep(min(wait, _POLL_SECONDS))
+        return await self._lookup(email)
 
     def _finish(
         self, row: Row, status: RowStatus, customer_id: str, request_id: str | None
