@@ -181,6 +181,13 @@ def _resume_command(args: argparse.Namespace, journal: str) -> str:
     words = ["checkout-customers", "migrate", args.input, "--journal", journal]
     if args.report:
         words += ["--report", args.report]
+    if args.concurrency != DEFAULT_CONCURRENCY:
+        words += ["--concurrency", str(args.concurrency)]
+    for flag, rate in (("--write-rate", args.write_rate), ("--read-rate", args.read_rate)):
+        if rate != DEFAULT_RATE:
+            words += [flag, "none" if rate is None else f"{rate:g}"]
+    if args.settle_seconds != DEFAULT_SETTLE_SECONDS:
+        words += ["--settle-seconds", f"{args.settle_seconds:g}"]
     return shlex.join(words)
 
 

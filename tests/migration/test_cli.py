@@ -270,7 +270,8 @@ def test_ctrl_c_stops_and_prints_how_to_resume(emulator: RunningEmulator, tmp_pa
     assert process.returncode == 130, err
     assert "stopping: no new rows" in err
     assert "interrupted: to resume, run the same command" in out
-    assert "--journal" in out
+    assert "--write-rate" not in out  # options left at their defaults are not repeated
+    assert f"--journal {source}.journal.sqlite3" in out
     assert "Traceback" not in err
     customers = len(emulator.customers())
     assert 50 <= customers < 1000
