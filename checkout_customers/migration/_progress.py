@@ -96,7 +96,7 @@ class ProgressDisplay:
             if self.live and bar:
                 filled = int(share * _BAR_WIDTH)
                 parts.append("[" + "#" * filled + "-" * (_BAR_WIDTH - filled) + "]")
-            parts.append(f"{self.done}/{self.total} rows {share:6.1%}")
+            parts.append(f"{self.done}/{self.total} rows {share:.1%}")
         else:
             parts.append(f"{self.done} rows")
         parts.append(f"{rate:.1f} rows/s")
@@ -104,8 +104,12 @@ class ProgressDisplay:
             parts.append("ETA " + format_duration(max(0, self.total - self.done) / rate))
         else:
             parts.append("elapsed " + format_duration(now - self._started))
-        parts.append(" ".join(f"{status.value} {count}" for status, count in self.counts.items()))
-        return "  ".join(parts)
+        counts = [
+            f"{status.value} {count}"
+            for status, count in self.counts.items()
+            if count or status is RowStatus.CREATED
+        ]
+        return "  ".join(parts) + "  " + ", ".join(counts)
 
     def _render(self, now: float) -> None:
         self._last_render = now
