@@ -42,13 +42,20 @@ from urllib.parse import quote
 
 import aiohttp
 
-from checkout_customers import AsyncClient, NotFoundError
+from checkout_customers import AsyncClient, NotFoundError, Timeout
 from checkout_customers.migration import migrate
 
 # The official SDK checks the key's shape: `sk_sbox_` + 27 base32 characters.
 SECRET_KEY = "sk_sbox_" + "m" * 26 + "q"
 LAUNCH = "import sys; from checkout_customers.cli import main; sys.exit(main())"
+DEFAULT_TIMEOUT = Timeout()
 CONCURRENCY = 64
+SDK_TIMEOUT = aiohttp.ClientTimeout(
+    total=DEFAULT_TIMEOUT.total,
+    connect=DEFAULT_TIMEOUT.pool + DEFAULT_TIMEOUT.connect,
+    sock_connect=DEFAULT_TIMEOUT.connect,
+    sock_read=DEFAULT_TIMEOUT.read,
+)
 
 
 @contextlib.contextmanager
@@ -123,11 +130,17 @@ def bench_rate(count: int) -> None:
 
 
 async def raw_pool(base_url: str, items: list[dict[str, Any]]) -> float:
-    """Rows/s of a bare aiohttp worker pool: GET by email (404), then POST, per row."""
+    """Rows/s of a bare aiohttp worker pool: GET by email (404), then POST, per row.
+
+    It sets the same explicit timeouts as the SDK (a pool without them could hang forever on
+    a stuck connection) and reads the new customer's id, as any real migration must.
+    """
     headers = {"Authorization": f"Bearer {SECRET_KEY}"}
     connector = aiohttp.TCPConnector(limit=CONCURRENCY)
     work = iter(items)
-    async with aiohttp.ClientSession(base_url, connector=connector, headers=headers) as session:
+    async with aiohttp.ClientSession(
+        base_url, connector=connector, headers=headers, timeout=SDK_TIMEOUT
+    ) as session:
 
         async def worker() -> None:
             for item in work:
@@ -135,8 +148,8 @@ async def raw_pool(base_url: str, items: list[dict[str, Any]]) -> float:
                 async with session.get(path) as response:
                     await response.read()
                 async with session.post("/customers", json=item) as response:
-                    await response.read()
                     assert response.status == 201, response.status
+                    assert (await response.json())["id"]
 
         started = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
@@ -159,7 +172,7 @@ async def client_pool(base_url: str, items: list[dict[str, Any]]) -> float:
         return len(items) / (time.perf_counter() - started)
 
 
-def bench_overhead(count: int, rounds: int = 3) -> float:
+def bench_overhead(count: int, rounds: int = 5) -> float:
     print(
         f"\n== overhead: no rate limits, {count} rows, concurrency {CONCURRENCY}, "
         f"best of {rounds} interleaved rounds =="

@@ -13,6 +13,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from .._version import __version__
+from ._arguments import EXIT_INTERRUPTED
 
 __all__ = ["main"]
 
@@ -22,10 +23,6 @@ _SUBCOMMAND_MODULES = (
     "checkout_customers.cli._emulator_command",
     "checkout_customers.cli._lookup_commands",
 )
-
-EXIT_OK = 0
-EXIT_FAILURES = 1
-EXIT_USAGE = 2
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -55,7 +52,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run(args)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":  # pragma: no cover

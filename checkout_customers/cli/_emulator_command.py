@@ -9,47 +9,16 @@ import signal
 import sys
 from typing import Any
 
+from ._arguments import (
+    EXIT_OK,
+    EXIT_USAGE,
+    non_negative_number,
+    port_number,
+    positive_number,
+    share,
+)
+
 __all__ = ["register"]
-
-_EXIT_OK = 0
-_EXIT_USAGE = 2
-
-
-def _port(text: str) -> int:
-    try:
-        port = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
-    if not 0 <= port <= 65535:
-        raise argparse.ArgumentTypeError(f"port must be 0 to 65535, got {port}")
-    return port
-
-
-def _positive(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
-    return value
-
-
-def _non_negative(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not 0 <= value < float("inf"):
-        raise argparse.ArgumentTypeError(f"must be zero or more, got {text}")
-    return value
-
-
-def _share(text: str) -> float:
-    value = _non_negative(text)
-    if value > 1:
-        raise argparse.ArgumentTypeError(f"must be a share between 0 and 1, got {text}")
-    return value
 
 
 def _oauth_client(text: str) -> tuple[str, str]:
@@ -73,7 +42,9 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--host", default="127.0.0.1", help="address to bind (default: %(default)s)"
     )
-    parser.add_argument("--port", type=_port, default=0, help="port to bind; 0 picks a free one")
+    parser.add_argument(
+        "--port", type=port_number, default=0, help="port to bind; 0 picks a free one"
+    )
     parser.add_argument("--db", metavar="PATH", help="keep the state in this SQLite file")
     parser.add_argument(
         "--secret-key",
@@ -88,31 +59,34 @@ def register(subparsers: Any) -> None:
         metavar="ID:SECRET",
         help="accepted OAuth client (repeatable; default: the documented local client)",
     )
-    parser.add_argument("--token-ttl", type=_non_negative, metavar="S", help="token lifetime")
+    parser.add_argument("--token-ttl", type=non_negative_number, metavar="S", help="token lifetime")
     parser.add_argument(
-        "--read-rate", type=_positive, metavar="R", help="GET requests/s per account"
+        "--read-rate", type=positive_number, metavar="R", help="GET requests/s per account"
     )
     parser.add_argument(
-        "--write-rate", type=_positive, metavar="R", help="POST/PATCH/DELETE requests/s per account"
+        "--write-rate",
+        type=positive_number,
+        metavar="R",
+        help="POST/PATCH/DELETE requests/s per account",
     )
     parser.add_argument(
         "--fault-rate",
-        type=_share,
+        type=share,
         default=0.0,
         metavar="F",
         help="share of requests meeting a fault, spread evenly over the four modes",
     )
-    parser.add_argument("--fault-500", type=_share, metavar="F", help="share answered 500")
-    parser.add_argument("--fault-drop", type=_share, metavar="F", help="share dropped after acting")
+    parser.add_argument("--fault-500", type=share, metavar="F", help="share answered 500")
+    parser.add_argument("--fault-drop", type=share, metavar="F", help="share dropped after acting")
     parser.add_argument(
-        "--fault-slow", type=_share, metavar="F", help="share answered late after acting"
+        "--fault-slow", type=share, metavar="F", help="share answered late after acting"
     )
-    parser.add_argument("--fault-reset", type=_share, metavar="F", help="share reset before acting")
+    parser.add_argument("--fault-reset", type=share, metavar="F", help="share reset before acting")
     parser.add_argument(
-        "--fault-slow-ms", type=_non_negative, metavar="MS", help="delay of slow answers"
+        "--fault-slow-ms", type=non_negative_number, metavar="MS", help="delay of slow answers"
     )
     parser.add_argument(
-        "--latency-ms", type=_non_negative, default=0.0, metavar="MS", help="added latency"
+        "--latency-ms", type=non_negative_number, default=0.0, metavar="MS", help="added latency"
     )
     parser.add_argument("--seed", type=int, help="seed of the fault draws")
     parser.add_argument(
@@ -168,7 +142,7 @@ def run(args: argparse.Namespace) -> int:
         settings = EmulatorSettings(**_settings_fields(args))
     except (TypeError, ValueError) as exc:
         print(f"checkout-customers emulator: error: {exc}", file=sys.stderr)
-        return _EXIT_USAGE
+        return EXIT_USAGE
     if not is_loopback(settings.host):
         if not args.allow_non_loopback:
             print(
@@ -176,7 +150,7 @@ def run(args: argparse.Namespace) -> int:
                 "which is not loopback; pass --allow-non-loopback to expose the emulator",
                 file=sys.stderr,
             )
-            return _EXIT_USAGE
+            return EXIT_USAGE
         print(
             f"warning: the emulator on {settings.host} is reachable from other machines and "
             "accepts documented default credentials",
@@ -186,8 +160,8 @@ def run(args: argparse.Namespace) -> int:
         asyncio.run(_serve(settings))
     except OSError as exc:
         print(f"checkout-customers emulator: error: cannot listen: {exc}", file=sys.stderr)
-        return _EXIT_USAGE
-    return _EXIT_OK
+        return EXIT_USAGE
+    return EXIT_OK
 
 
 async def _serve(settings: Any) -> None:

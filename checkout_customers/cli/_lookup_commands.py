@@ -17,12 +17,9 @@ from typing import Any
 from .._client import AsyncClient
 from .._converter import unstructure
 from .._errors import CheckoutApiError, CheckoutArgumentError, CheckoutError, NotFoundError
+from ._arguments import EXIT_FAILURES, EXIT_OK, EXIT_USAGE
 
 __all__ = ["register"]
-
-EXIT_OK = 0
-EXIT_FAILURES = 1
-EXIT_USAGE = 2
 
 
 def register(subparsers: Any) -> None:

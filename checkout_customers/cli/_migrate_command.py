@@ -40,48 +40,20 @@ from ..migration import (
     read_csv,
     read_jsonl,
 )
+from ._arguments import (
+    EXIT_FAILURES,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_USAGE,
+    non_negative_number,
+    positive_integer,
+    rate_or_none,
+)
 
 __all__ = ["register", "run"]
 
-EXIT_OK = 0
-EXIT_FAILURES = 1
-EXIT_USAGE = 2
-EXIT_INTERRUPTED = 130
-
 _CSV_SUFFIXES = (".csv",)
 _JSONL_SUFFIXES = (".jsonl", ".ndjson", ".json")
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
-def _rate(text: str) -> float | None:
-    if text.lower() in ("none", "unlimited", "inf"):
-        return None
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not 0 < value < float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a positive number of requests/s, got {text}")
-    return value
-
-
-def _non_negative(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not 0 <= value < float("inf"):
-        raise argparse.ArgumentTypeError(f"must be zero or more, got {text}")
-    return value
 
 
 def register(subparsers: Any) -> None:
@@ -112,28 +84,28 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument(
         "--concurrency",
-        type=_positive_int,
+        type=positive_integer,
         default=DEFAULT_CONCURRENCY,
         metavar="N",
         help=f"rows worked on at once (default {DEFAULT_CONCURRENCY})",
     )
     parser.add_argument(
         "--write-rate",
-        type=_rate,
+        type=rate_or_none,
         default=DEFAULT_RATE,
         metavar="R",
         help=f"creates per second at most (default {DEFAULT_RATE:g}; 'none': no cap)",
     )
     parser.add_argument(
         "--read-rate",
-        type=_rate,
+        type=rate_or_none,
         default=DEFAULT_RATE,
         metavar="R",
         help=f"lookups per second at most (default {DEFAULT_RATE:g}; 'none': no cap)",
     )
     parser.add_argument(
         "--settle-seconds",
-        type=_non_negative,
+        type=non_negative_number,
         default=DEFAULT_SETTLE_SECONDS,
         metavar="S",
         help="after a create got no answer, trust 'not found' only S seconds after it was "
