@@ -16,38 +16,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import os
-import subprocess
 import sys
 import time
 import warnings
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import aiohttp
+from _emulator_process import SECRET_KEY, emulator_process
 
 from checkout_customers import AsyncClient
-
-SECRET_KEY = "sk_sbox_" + "m" * 26 + "q"  # the shape checkout-sdk insists on
-
-
-@contextlib.contextmanager
-def emulator_process() -> Iterator[str]:
-    """`checkout-customers emulator` in a child process; yields its base URL."""
-    launch = "import sys; from checkout_customers.cli import main; sys.exit(main())"
-    command = [sys.executable, "-c", launch, "emulator", "--port", "0", "--secret-key", SECRET_KEY]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
-    try:
-        assert process.stdout is not None
-        line = process.stdout.readline().strip()
-        if not line.startswith("listening on "):
-            raise RuntimeError(f"emulator did not start: {line!r}")
-        yield line.removeprefix("listening on ")
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 async def timed_async(total: int, concurrency: int, one: Callable[[int], Awaitable[Any]]) -> float:

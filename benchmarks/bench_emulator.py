@@ -13,14 +13,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import signal
-import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import aiohttp
+from _emulator_process import SECRET_KEY, emulator_process
 
-from checkout_customers.emulator import DEFAULT_SECRET_KEY, run_emulator
+from checkout_customers.emulator import run_emulator
 
 
 async def _timed(
@@ -41,37 +40,26 @@ async def _timed(
 
 
 @contextlib.asynccontextmanager
-async def _emulator_process(db_path: str | None) -> AsyncIterator[str]:
-    """`checkout-customers emulator` in a child process; yields its base URL."""
-    launch = "import sys; from checkout_customers.cli import main; sys.exit(main())"
-    args = [sys.executable, "-c", launch, "emulator", "--port", "0"]
-    process = await asyncio.create_subprocess_exec(
-        *args, *(["--db", db_path] if db_path else []), stdout=asyncio.subprocess.PIPE
-    )
-    try:
-        assert process.stdout is not None
-        line = (await process.stdout.readline()).decode()
-        yield line.split()[-1]
-    finally:
-        process.send_signal(signal.SIGINT)
-        await process.wait()
+async def _emulator_in_child(db_path: str | None) -> AsyncIterator[str]:
+    with emulator_process(*(["--db", db_path] if db_path else [])) as base_url:
+        yield base_url
 
 
 @contextlib.asynccontextmanager
 async def _emulator_in_process(db_path: str | None) -> AsyncIterator[str]:
-    async with run_emulator(db_path=db_path) as emulator:
+    async with run_emulator(db_path=db_path, secret_keys=(SECRET_KEY,)) as emulator:
         yield emulator.base_url
 
 
 async def bench(total: int, concurrency: int, db_path: str | None, in_process: bool) -> None:
     where = "this process (shares the load generator's core)" if in_process else "a child process"
     print(f"emulator in {where}; {concurrency} concurrent; state: {db_path or 'memory'}")
-    serve = _emulator_in_process if in_process else _emulator_process
+    serve = _emulator_in_process if in_process else _emulator_in_child
     async with (
         serve(db_path) as base_url,
         aiohttp.ClientSession(
             base_url=base_url,
-            headers={"Authorization": f"Bearer {DEFAULT_SECRET_KEY}"},
+            headers={"Authorization": f"Bearer {SECRET_KEY}"},
             connector=aiohttp.TCPConnector(limit=concurrency),
         ) as http,
     ):

@@ -34,20 +34,17 @@ import tempfile
 import threading
 import time
 import warnings
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import aiohttp
+from _emulator_process import LAUNCH, SECRET_KEY, emulator_process
 
 from checkout_customers import AsyncClient, NotFoundError, Timeout
 from checkout_customers.migration import migrate
 
-# The official SDK checks the key's shape: `sk_sbox_` + 27 base32 characters.
-SECRET_KEY = "sk_sbox_" + "m" * 26 + "q"
-LAUNCH = "import sys; from checkout_customers.cli import main; sys.exit(main())"
 DEFAULT_TIMEOUT = Timeout()
 CONCURRENCY = 64
 SDK_TIMEOUT = aiohttp.ClientTimeout(
@@ -56,35 +53,6 @@ SDK_TIMEOUT = aiohttp.ClientTimeout(
     sock_connect=DEFAULT_TIMEOUT.connect,
     sock_read=DEFAULT_TIMEOUT.read,
 )
-
-
-@contextlib.contextmanager
-def emulator_process(*options: str) -> Iterator[str]:
-    """`checkout-customers emulator` in a child process; yields its base URL."""
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            LAUNCH,
-            "emulator",
-            "--port",
-            "0",
-            "--secret-key",
-            SECRET_KEY,
-            *options,
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        line = process.stdout.readline()
-        if not line.startswith("listening on "):
-            raise RuntimeError(f"the emulator did not start: {line!r}")
-        yield line.split()[-1]
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def rows(prefix: str, count: int) -> list[dict[str, Any]]:

@@ -15,36 +15,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import itertools
 import statistics
-import subprocess
 import sys
 import time
-from collections.abc import Iterator
+
+from _emulator_process import SECRET_KEY, emulator_process
 
 from checkout_customers import AsyncClient, Client
 
-SECRET_KEY = "sk_sbox_" + "m" * 26 + "q"
 TARGET_RATIO = 1.3
 _emails = itertools.count()
-
-
-@contextlib.contextmanager
-def emulator_process() -> Iterator[str]:
-    """`checkout-customers emulator` in a child process; yields its base URL."""
-    launch = "import sys; from checkout_customers.cli import main; sys.exit(main())"
-    command = [sys.executable, "-c", launch, "emulator", "--port", "0", "--secret-key", SECRET_KEY]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
-    try:
-        assert process.stdout is not None
-        line = process.stdout.readline().strip()
-        if not line.startswith("listening on "):
-            raise RuntimeError(f"emulator did not start: {line!r}")
-        yield line.removeprefix("listening on ")
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def email() -> str:
