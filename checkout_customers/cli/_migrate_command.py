@@ -200,12 +200,17 @@ def run(args: argparse.Namespace) -> int:
         except CheckoutError as exc:
             print(f"checkout-customers migrate: {exc}", file=sys.stderr)
             return EXIT_FAILURES
-        summary = format_summary(report, source=args.input, report_path=args.report)
-        if args.emulator and args.journal is None:
-            summary = summary.replace(f"journal: {journal}", "journal: temporary (--emulator)")
-        print(summary)
+        temporary = args.emulator and args.journal is None
+        print(
+            format_summary(
+                report,
+                source=args.input,
+                report_path=args.report,
+                journal_label="temporary (--emulator)" if temporary else None,
+            )
+        )
         if report.interrupted:
-            if args.emulator and args.journal is None:
+            if temporary:
                 print("interrupted: the emulator's customers are gone; run again to start over")
             else:
                 command = _resume_command(args, journal)

@@ -133,9 +133,16 @@ class ProgressDisplay:
 
 
 def format_summary(
-    report: MigrationReport, *, source: str | None = None, report_path: str | None = None
+    report: MigrationReport,
+    *,
+    source: str | None = None,
+    report_path: str | None = None,
+    journal_label: str | None = None,
 ) -> str:
-    """The end-of-run summary table, as printed by `checkout-customers migrate`."""
+    """The end-of-run summary table, as printed by `checkout-customers migrate`.
+
+    `journal_label` replaces the journal's path in the last lines (for a temporary journal).
+    """
     title = "Migration" + (f" of {source}" if source else "")
     verdict = "interrupted" if report.interrupted else "finished"
     lines = [
@@ -163,8 +170,8 @@ def format_summary(
         f"requests: {report.lookups_sent} lookups, {report.creates_sent} creates, "
         f"{report.rate_limited} answered 429"
     )
-    if report.journal:
-        lines.append(f"journal: {report.journal}")
+    if journal_label or report.journal:
+        lines.append(f"journal: {journal_label or report.journal}")
     if report_path:
         lines.append(f"report: {report_path}")
     return "\n".join(lines)
