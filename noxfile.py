@@ -42,9 +42,9 @@ def sync(session: nox.Session) -> None:
 
 @nox.session
 def tests(session: nox.Session) -> None:
-    """The test suite (pytest, warnings are errors)."""
+    """The test suite (pytest, warnings are errors), spread over the machine's cores."""
     session.install("-e", ".[test]")
-    session.run("pytest", *session.posargs)
+    session.run("pytest", "--numprocesses", "auto", *session.posargs)
 
 
 @nox.session
