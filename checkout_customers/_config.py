@@ -164,7 +164,7 @@ def _parse_base_url(raw: str) -> URL:
         )
     if url.query_string or url.fragment or url.user or url.password:
         raise _fail("base_url", "must not contain a query, fragment or user info")
-    return url.with_path(url.path.rstrip("/"))
+    return url.with_path(url.raw_path.rstrip("/"), encoded=True)
 
 
 def _secret_key(value: str, environment: str | None, base_url_given: bool) -> SecretKey:
@@ -207,7 +207,12 @@ def resolve_config(
         raise CheckoutArgumentError(
             "pass either secret_key or client_id/client_secret, not both", field="secret_key"
         )
-    if secret_key is None and client_id is None and client_secret is None:
+    # The kind of credential passed explicitly wins; the environment fills in the rest of that
+    # kind (say, CKO_CLIENT_SECRET beside client_id=), or gives the whole credential.
+    if client_id is not None or client_secret is not None:
+        client_id = _pick(client_id, "CKO_CLIENT_ID", env)
+        client_secret = _pick(client_secret, "CKO_CLIENT_SECRET", env)
+    elif secret_key is None:
         secret_key = _pick(None, "CKO_SECRET_KEY", env)
         client_id = _pick(None, "CKO_CLIENT_ID", env)
         client_secret = _pick(None, "CKO_CLIENT_SECRET", env)
@@ -243,7 +248,7 @@ def resolve_config(
 
     if raw_base_url is not None:
         api_url = _parse_base_url(raw_base_url)
-        token_url = api_url.with_path(api_url.path.rstrip("/") + "/connect/token")
+        token_url = api_url.with_path(api_url.raw_path.rstrip("/") + "/connect/token", encoded=True)
     elif prefix is None:
         raise CheckoutArgumentError(
             "prefix: your account's base-URL prefix is required; pass prefix= or set "

@@ -54,6 +54,10 @@ class CheckoutArgumentError(CheckoutError, ValueError):
         super().__init__(message)
         self.field = field
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Keyword-only arguments are not pickled by default (multiprocessing, Celery).
+        return _rebuild, (type(self), (str(self),), {"field": self.field})
+
 
 class CheckoutApiError(CheckoutError):
     """The API answered with an error status.
@@ -83,6 +87,16 @@ class CheckoutApiError(CheckoutError):
         self.error_type = error_type
         self.error_codes = error_codes
         self.body = body
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        keywords = {
+            "status": self.status,
+            "request_id": self.request_id,
+            "error_type": self.error_type,
+            "error_codes": self.error_codes,
+            "body": self.body,
+        }
+        return _rebuild, (type(self), (self.message,), keywords)
 
     def __str__(self) -> str:
         parts = [f"{self.status} {self.message}"]
@@ -134,6 +148,12 @@ class CheckoutConnectionError(CheckoutError):
 
 class CheckoutTimeoutError(CheckoutConnectionError):
     """The request timed out; whether the API acted on it is unknown."""
+
+
+def _rebuild(
+    cls: type[CheckoutError], args: tuple[Any, ...], keywords: Mapping[str, Any]
+) -> CheckoutError:
+    return cls(*args, **keywords)
 
 
 _ERROR_BY_STATUS: Mapping[int, type[CheckoutApiError]] = {

@@ -34,10 +34,14 @@ MetadataValue = str | int | float | bool
 
 @attrs.frozen
 class Phone:
-    """A phone number: `country_code` like `"+1"` (1-7 characters), `number` 6-25 characters."""
+    """A phone number: `country_code` like `"+1"` (1-7 characters), `number` 6-25 characters.
 
-    country_code: str
-    number: str
+    A request needs both; an answer may lack either (the API's schema requires neither), and
+    then it is `None`.
+    """
+
+    country_code: str | None = None
+    number: str | None = None
 
 
 @attrs.frozen

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import os
 import threading
 import weakref
@@ -115,7 +116,8 @@ class Portal(Generic[ClientT]):
         except BaseException:
             # Mostly KeyboardInterrupt: cancel the request on the loop and give it a moment to
             # unwind, so that the connection is released before the interrupt propagates.
-            if not loop.is_closed():
+            # The loop may close meanwhile (a concurrent close()): the interrupt still wins.
+            with contextlib.suppress(RuntimeError):
                 loop.call_soon_threadsafe(_cancel, started)
                 finished.acquire(timeout=CANCEL_GRACE_S)
             raise

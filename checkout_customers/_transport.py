@@ -45,6 +45,7 @@ USER_AGENT = (
     f"aiohttp/{aiohttp.__version__}"
 )
 REQUEST_ID_HEADER = "Cko-Request-Id"
+_BASE_HEADERS = {"User-Agent": USER_AGENT, "Accept": "application/json"}
 
 
 class Idempotency(Enum):
@@ -57,7 +58,7 @@ class Idempotency(Enum):
 @attrs.frozen
 class Response:
     status: int
-    body: Any
+    body: Any = attrs.field(repr=False)  # may hold an OAuth access token
     request_id: str | None
     headers: Mapping[str, str] = attrs.field(repr=False)
 
@@ -114,13 +115,19 @@ class Transport:
                 keepalive_timeout=30,
                 ssl=True,
             )
-            self._session = aiohttp.ClientSession(
+            session = aiohttp.ClientSession(
                 connector=connector,
                 timeout=self._timeout,
                 cookie_jar=aiohttp.DummyCookieJar(),
-                headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
                 raise_for_status=False,
             )
+            # aiohttp silently sends an idempotent request a second time when a reused
+            # connection drops (RFC 9112 section 9.3.1). Our retry loop must see every attempt:
+            # it counts them against max_retries, and a DELETE answered 404 after an
+            # unanswered attempt has succeeded. There is no public switch for this.
+            if hasattr(session, "_retry_connection"):
+                session._retry_connection = False
+            self._session = session
         return self._session
 
     async def aclose(self) -> None:
@@ -146,7 +153,7 @@ class Transport:
         A DELETE retried after an unanswered attempt that then answers 404 counts as done.
         """
         base = self._config.base_url
-        url = base.with_path(base.path.rstrip("/") + path, encoded=True)
+        url = base.with_path(base.raw_path.rstrip("/") + path, encoded=True)
         data = None if json_body is None else json.dumps(json_body, separators=(",", ":"))
         return await self._send(
             method,
@@ -181,7 +188,8 @@ class Transport:
         unanswered_before = False
         while True:
             authorization = basic_auth or await self._auth.authorization()
-            headers = {"Authorization": authorization}
+            # Sent with every request, so that a caller-owned session sends them too.
+            headers = {**_BASE_HEADERS, "Authorization": authorization}
             if content_type is not None:
                 headers["Content-Type"] = content_type
             try:
@@ -220,6 +228,7 @@ class Transport:
     ) -> Response:
         session = self._get_session()
         started = time.perf_counter()
+        unreadable: str | None = None
         try:
             async with session.request(
                 method,
@@ -228,6 +237,7 @@ class Transport:
                 headers=headers,
                 timeout=self._timeout,
                 allow_redirects=False,
+                raise_for_status=False,  # a caller-owned session may say otherwise
             ) as raw:
                 payload = await raw.read()
                 response = _decode(raw.status, raw.headers, payload, raw.content_type)
@@ -257,6 +267,8 @@ class Transport:
                 ),
                 sent=True,
             ) from exc
+        except aiohttp.ClientResponseError as exc:
+            unreadable = f"{type(exc).__name__}, status {exc.status}: {exc.message}"
         except aiohttp.ClientError as exc:
             raise _AttemptFailed(
                 CheckoutConnectionError(
@@ -265,6 +277,17 @@ class Transport:
                 ),
                 sent=True,
             ) from exc
+        if unreadable is not None:
+            # Raised here, not in the except block, so that the aiohttp error is not even its
+            # context: that error's repr carries the request's headers (the Authorization) and
+            # its text the URL (an email address).
+            raise _AttemptFailed(
+                CheckoutConnectionError(
+                    f"{method} {log_path} got an unreadable answer ({unreadable}); the API may "
+                    "have acted"
+                ),
+                sent=True,
+            )
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug(
                 "%s %s -> %s request_id=%s in %.3fs",

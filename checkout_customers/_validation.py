@@ -129,6 +129,8 @@ def _validate_metadata(value: object) -> dict[str, MetadataValue]:
             raise _fail(field, f"must be a string, number or boolean, not {type(item).__name__}")
         if isinstance(item, float) and not math.isfinite(item):
             raise _fail(field, "must be a finite number")
+        if isinstance(item, int) and abs(item) >= 10**_limits.METADATA_VALUE_MAX_LENGTH:
+            raise _fail(field, f"must be at most {_limits.METADATA_VALUE_MAX_LENGTH} characters")
         if _metadata_value_length(item) > _limits.METADATA_VALUE_MAX_LENGTH:
             raise _fail(field, f"must be at most {_limits.METADATA_VALUE_MAX_LENGTH} characters")
         result[key] = item

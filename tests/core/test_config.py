@@ -121,3 +121,15 @@ def test_timeout_accepts_seconds_or_an_object() -> None:
     assert Timeout.of(custom) is custom
     with pytest.raises(CheckoutArgumentError, match=r"timeout\.read"):
         Timeout(read=0)
+
+
+def test_the_environment_completes_an_oauth_credential_given_in_part(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("CKO_CLIENT_SECRET", "from-the-environment")
+    monkeypatch.setenv("CKO_SECRET_KEY", SECRET_KEY)  # another kind: ignored, not a conflict
+    client = AsyncClient(client_id="cli_qwerty12abcdefgh")
+    assert "cli_qwerty12abcdefgh" in repr(client)
+    monkeypatch.delenv("CKO_CLIENT_SECRET")
+    monkeypatch.setenv("CKO_CLIENT_ID", "cli_qwerty12abcdefgh")
+    assert AsyncClient(client_secret="s3cret").base_url.startswith("https://qwerty12.")

@@ -12,6 +12,7 @@ from checkout_customers import (
     BankAccountInstrument,
     CardInstrument,
     Customer,
+    Phone,
     UnknownInstrument,
 )
 from checkout_customers._converter import structure_customer, unstructure
@@ -83,6 +84,13 @@ def test_absent_optional_fields_are_none_or_empty() -> None:
     assert customer.metadata == {}
     assert customer.instruments == ()
     assert customer.default is None
+
+
+def test_a_phone_missing_a_part_is_kept_with_none() -> None:
+    customer = structure_customer(
+        {"id": "cus_x", "email": "b@w.com", "phone": {"number": "4155552671"}}, None
+    )
+    assert customer.phone == Phone(country_code=None, number="4155552671")
 
 
 def test_models_are_frozen_and_slotted() -> None:

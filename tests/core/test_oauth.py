@@ -83,7 +83,7 @@ async def test_token_request_uses_basic_auth_and_the_vault_scope(
 
 
 async def test_token_nearly_expired_is_refreshed_before_use(mocked: aioresponses) -> None:
-    tokens = TokenServer(expires_in=0.05)  # the refresh margin makes it stale at once
+    tokens = TokenServer(expires_in=0.05)  # stale once the sleep below has passed
     mocked.post(TOKEN_URL, callback=tokens.respond, repeat=True)
     mocked.get(CUSTOMER_URL, payload=CUSTOMER_BODY, repeat=True)
     async with AsyncClient(client_id=CLIENT_ID, client_secret=CLIENT_SECRET) as client:

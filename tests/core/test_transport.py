@@ -157,6 +157,16 @@ async def test_create_is_retried_after_429(cko: AsyncClient, mocked: aioresponse
     assert calls(mocked, "POST", CREATE_URL) == 2
 
 
+async def test_create_is_retried_when_connecting_timed_out(
+    cko: AsyncClient, mocked: aioresponses
+) -> None:
+    mocked.post(CREATE_URL, exception=aiohttp.ConnectionTimeoutError())
+    mocked.post(CREATE_URL, status=201, payload={"id": CUSTOMER_ID})
+    created = await cko.customers.create(email="bruce@wayne.com")
+    assert created.id == CUSTOMER_ID
+    assert calls(mocked, "POST", CREATE_URL) == 2
+
+
 async def test_create_is_retried_when_the_connection_was_refused(
     cko: AsyncClient, mocked: aioresponses
 ) -> None:

@@ -38,6 +38,8 @@ INSTRUMENT_ID = "src_wmlfc3zyhqzehihu7giusaaawu"
         ({"email": "b@w.com", "metadata": {"coupon": "v" * 101}}, "metadata.coupon"),
         ({"email": "b@w.com", "metadata": {"nested": {"a": 1}}}, "metadata.nested"),
         ({"email": "b@w.com", "metadata": {"nan": float("nan")}}, "metadata.nan"),
+        ({"email": "b@w.com", "metadata": {"huge": 10**5000}}, "metadata.huge"),
+        ({"email": "b@w.com", "phone": Phone(number="4155552671")}, "phone.country_code"),
         ({"email": "b@w.com", "metadata": {1: "int key"}}, "metadata"),
         ({"email": "b@w.com", "metadata": ["not", "a", "mapping"]}, "metadata"),
         ({"email": "b@w.com", "default": "card_1"}, "default"),
