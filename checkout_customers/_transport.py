@@ -112,7 +112,10 @@ class Transport:
                 limit_per_host=self._config.max_connections,
                 ttl_dns_cache=300,
                 use_dns_cache=True,
-                keepalive_timeout=30,
+                # Idle connections are dropped before common load balancers drop them, so a
+                # create rarely goes out on a connection the server is closing (its outcome
+                # would then be unknown).
+                keepalive_timeout=15,
                 ssl=True,
             )
             session = aiohttp.ClientSession(
