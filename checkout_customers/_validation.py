@@ -32,7 +32,16 @@ def _fail(field: str, problem: str) -> CheckoutArgumentError:
 def _require_str(value: object, field: str) -> str:
     if not isinstance(value, str):
         raise _fail(field, f"must be a string, not {type(value).__name__}")
+    _require_unicode(value, field)
     return value
+
+
+def _require_unicode(value: str, field: str) -> None:
+    # A lone surrogate (from a JSON `\udXXX` escape, say) cannot be sent as UTF-8.
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise _fail(field, "is not valid Unicode (it holds a lone surrogate)") from None
 
 
 def validate_email(value: object, field: str = "email") -> str:
@@ -119,6 +128,7 @@ def _validate_metadata(value: object) -> dict[str, MetadataValue]:
     for key, item in value.items():
         if not isinstance(key, str) or not key:
             raise _fail("metadata", f"keys must be non-empty strings, got {key!r}")
+        _require_unicode(key, "metadata")
         if len(key) > _limits.METADATA_KEY_MAX_LENGTH:
             raise _fail(
                 "metadata",
@@ -127,6 +137,8 @@ def _validate_metadata(value: object) -> dict[str, MetadataValue]:
         field = f"metadata.{key}"
         if not isinstance(item, (str, int, float, bool)):
             raise _fail(field, f"must be a string, number or boolean, not {type(item).__name__}")
+        if isinstance(item, str):
+            _require_unicode(item, field)
         if isinstance(item, float) and not math.isfinite(item):
             raise _fail(field, "must be a finite number")
         if isinstance(item, int) and abs(item) >= 10**_limits.METADATA_VALUE_MAX_LENGTH:

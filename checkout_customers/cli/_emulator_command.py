@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import contextlib
 import signal
+import sqlite3
 import sys
 from typing import Any
 
@@ -74,7 +75,7 @@ def register(subparsers: Any) -> None:
         type=share,
         default=0.0,
         metavar="F",
-        help="share of requests meeting a fault, spread evenly over the four modes",
+        help="share of requests meeting a fault, spread evenly over the five modes",
     )
     parser.add_argument("--fault-500", type=share, metavar="F", help="share answered 500")
     parser.add_argument("--fault-drop", type=share, metavar="F", help="share dropped after acting")
@@ -83,7 +84,13 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--fault-reset", type=share, metavar="F", help="share reset before acting")
     parser.add_argument(
-        "--fault-slow-ms", type=non_negative_number, metavar="MS", help="delay of slow answers"
+        "--fault-late", type=share, metavar="F", help="share acting only after --fault-slow-ms"
+    )
+    parser.add_argument(
+        "--fault-slow-ms",
+        type=non_negative_number,
+        metavar="MS",
+        help="delay of slow and late answers",
     )
     parser.add_argument(
         "--latency-ms", type=non_negative_number, default=0.0, metavar="MS", help="added latency"
@@ -103,7 +110,7 @@ def register(subparsers: Any) -> None:
 
 
 def _settings_fields(args: argparse.Namespace) -> dict[str, Any]:
-    spread = args.fault_rate / 4
+    spread = args.fault_rate / 5
 
     def share(explicit: float | None) -> float:
         return spread if explicit is None else explicit
@@ -118,6 +125,7 @@ def _settings_fields(args: argparse.Namespace) -> dict[str, Any]:
         "fault_drop_after_acting": share(args.fault_drop),
         "fault_slow_after_acting": share(args.fault_slow),
         "fault_reset_before_acting": share(args.fault_reset),
+        "fault_slow_before_acting": share(args.fault_late),
         "latency_ms": args.latency_ms,
         "seed": args.seed,
         "reject_duplicate_emails": args.reject_duplicate_emails,
@@ -158,6 +166,9 @@ def run(args: argparse.Namespace) -> int:
         )
     try:
         asyncio.run(_serve(settings))
+    except sqlite3.Error as exc:
+        print(f"checkout-customers emulator: error: --db {args.db}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     except OSError as exc:
         print(f"checkout-customers emulator: error: cannot listen: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -166,6 +166,9 @@ def _api(kind: str) -> Callable[[ApiHandler], ApiHandler]:
             if fault is Fault.RESET_BEFORE_ACTING:
                 reset_connection(request)
                 return _empty(500)  # never reaches the client
+            if fault is Fault.SLOW_BEFORE_ACTING:
+                # Shielded: the API acts even when the client has hung up meanwhile.
+                return await asyncio.shield(self._act_late(handler, request))
             response = await handler(self, request)
             if fault is Fault.DROP_AFTER_ACTING:
                 drop_connection(request)
@@ -180,6 +183,14 @@ def _api(kind: str) -> Callable[[ApiHandler], ApiHandler]:
 
 class _Api:
     """The handlers, sharing the emulator's state."""
+
+    async def _act_late(self, handler: ApiHandler, request: web.Request) -> web.Response:
+        if request.can_read_body:
+            # Received now (aiohttp keeps it), before the client may hang up; too large a
+            # body is refused with 413 at once.
+            await request.read()
+        await asyncio.sleep(self.slow_s)
+        return await handler(self, request)
 
     def __init__(self, settings: EmulatorSettings, store: Store) -> None:
         self.settings = settings

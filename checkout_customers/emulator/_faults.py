@@ -28,6 +28,8 @@ class Fault(enum.Enum):
     DROP_AFTER_ACTING = "drop"
     #: Act, then answer only after `fault_slow_ms`.
     SLOW_AFTER_ACTING = "slow"
+    #: Wait `fault_slow_ms`, then act and answer.
+    SLOW_BEFORE_ACTING = "late"
 
 
 class FaultPlan:
@@ -43,6 +45,7 @@ class FaultPlan:
             (settings.fault_reset_before_acting, Fault.RESET_BEFORE_ACTING),
             (settings.fault_drop_after_acting, Fault.DROP_AFTER_ACTING),
             (settings.fault_slow_after_acting, Fault.SLOW_AFTER_ACTING),
+            (settings.fault_slow_before_acting, Fault.SLOW_BEFORE_ACTING),
         ):
             total += share
             self._thresholds.append((total, fault))

@@ -119,6 +119,9 @@ class EmulatorSettings:
     fault_slow_after_acting: float = attrs.field(default=0.0, validator=_check_share)
     #: Share whose connection is reset (TCP RST) before acting.
     fault_reset_before_acting: float = attrs.field(default=0.0, validator=_check_share)
+    #: Share that wait `fault_slow_ms`, then act and answer: a request queued inside the API,
+    #: which acts after a client with a shorter timeout has given up on it.
+    fault_slow_before_acting: float = attrs.field(default=0.0, validator=_check_share)
     fault_slow_ms: float = attrs.field(default=2000.0, validator=_check_non_negative)
     #: Fixed latency added to every API request.
     latency_ms: float = attrs.field(default=0.0, validator=_check_non_negative)
@@ -144,4 +147,5 @@ class EmulatorSettings:
             + self.fault_drop_after_acting
             + self.fault_slow_after_acting
             + self.fault_reset_before_acting
+            + self.fault_slow_before_acting
         )

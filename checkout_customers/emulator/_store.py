@@ -23,6 +23,7 @@ from ._instruments import TEST_INSTRUMENTS
 __all__ = ["Store", "email_key"]
 
 Record = dict[str, Any]
+_APPLICATION_ID = 0x434B4531  # "CKE1", stamped in every emulator database file
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS customers (
@@ -41,8 +42,9 @@ CREATE TABLE IF NOT EXISTS instruments (
 
 
 def email_key(email: str) -> str:
-    """The form under which emails are compared: letter case is ignored."""
-    return email.casefold()
+    """The form under which emails are compared: letter case is ignored (as the migration
+    does: `lower()`, not `casefold()`, which would make `ß` and `ss` one address)."""
+    return email.lower()
 
 
 def _dumps(value: object) -> str:
@@ -59,14 +61,29 @@ class Store:
             isolation_level=None,  # autocommit: each write is durable when it returns
             check_same_thread=False,  # guarded by self._lock
         )
-        if path is not None:
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(_SCHEMA)
+        try:
+            if path is not None:
+                self._claim_file(path)
+                self._db.execute("PRAGMA journal_mode=WAL")
+                self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.executescript(_SCHEMA)
+        except BaseException:
+            self._db.close()
+            raise
         self._db.executemany(
             "INSERT OR REPLACE INTO instruments (id, builtin, instrument) VALUES (?, 1, ?)",
             [(instrument["id"], _dumps(dict(instrument))) for instrument in TEST_INSTRUMENTS],
         )
+
+    def _claim_file(self, path: str) -> None:
+        """Refuse an SQLite file that is not an emulator's; mark a new one as ours."""
+        application_id = self._db.execute("PRAGMA application_id").fetchone()[0]
+        if application_id == _APPLICATION_ID:
+            return
+        tables = self._db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+        if application_id != 0 or tables != 0:
+            raise sqlite3.DatabaseError(f"{path} is a database, but not an emulator's")
+        self._db.execute(f"PRAGMA application_id = {_APPLICATION_ID}")
 
     def close(self) -> None:
         with self._lock:

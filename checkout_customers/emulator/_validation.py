@@ -63,10 +63,16 @@ def parse_json_object(raw: bytes) -> dict[str, Any]:
     """Decode a request body that must be a JSON object; raises `MalformedBody`."""
     try:
         value = json.loads(raw, parse_constant=_reject_constant)
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+    except (ValueError, RecursionError) as exc:  # also numbers past int's digit limit
         raise MalformedBody(str(exc)) from None
     if not isinstance(value, dict):
         raise MalformedBody("the body must be a JSON object")
+    # A `\udXXX` escape can decode to a lone surrogate, which is no text at all.
+    if b"\\ud" in raw.lower():
+        try:
+            json.dumps(value, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            raise MalformedBody("the body holds an escaped lone surrogate") from None
     return value
 
 

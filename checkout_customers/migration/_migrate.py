@@ -59,8 +59,10 @@ __all__ = [
 DEFAULT_CONCURRENCY = 64
 #: Requests per second, for reads and for writes: the API's default limits per account.
 DEFAULT_RATE = 100.0
-#: How long after a create without a definite answer a "not found" is trusted.
-DEFAULT_SETTLE_SECONDS = 10.0
+#: How long after a create without a definite answer was sent a "not found" is trusted: until
+#: then the request may still be inside the API and act later. The API's gateway gives up after
+#: 60 s (shared/reference), so nothing sent lands later than that; 5 s more for clocks and queues.
+DEFAULT_SETTLE_SECONDS = 65.0
 #: Failed attempts (5xx, no answer) per request before a row is given up for this run.
 DEFAULT_MAX_ATTEMPTS = 10
 
@@ -146,10 +148,17 @@ class _Migration:
     # -- reading the input -------------------------------------------------------------------
 
     async def _produce(self, rows: Iterator[Row]) -> None:
-        while not self._stop_requested():
+        while True:
             chunk = [row for _, row in zip(range(_CHUNK_ROWS), rows, strict=False)]
             if not chunk:
                 break
+            if self._stop_requested():
+                # The rest of the input is still read, so that the report has a line for every
+                # row; nothing is claimed or sent.
+                for row in chunk:
+                    self.on_result(_not_started(row))
+                await asyncio.sleep(0)
+                continue
             valid = [row for row in chunk if row.valid]
             claims = iter(await self.journal.claim(valid) if valid else ())
             for row in chunk:
@@ -165,6 +174,8 @@ class _Migration:
                     self.on_result(_already_done(row, claim))
                 elif not self._stop_requested():
                     await self.queue.put((row, claim))
+                else:
+                    self.on_result(_not_started(row))
             await asyncio.sleep(0)  # let the workers run between chunks
         for _ in range(self.concurrency):
             await self.queue.put(None)
@@ -176,9 +187,10 @@ class _Migration:
             item = await self.queue.get()
             if item is None:
                 return
-            if self._stop_requested():
-                continue  # not started: the next run takes it
             row, claim = item
+            if self._stop_requested():
+                self.on_result(_not_started(row))  # the next run takes it
+                continue
             self.on_result(await self._migrate_row(row, claim))
 
     async def _migrate_row(self, row: Row, claim: Claim) -> RowResult:
@@ -314,6 +326,18 @@ class _Migration:
         request_id = _request_id(exc)
         self.journal.record_soon(row.email, RowState.FAILED, error=error, request_id=request_id)
         return RowResult(row.line, row.email, RowStatus.FAILED, error=error, request_id=request_id)
+
+
+def _not_started(row: Row) -> RowResult:
+    """A row the interrupted run did not start: reported, left for the next run."""
+    if not row.valid:
+        return RowResult(row.line, row.email, RowStatus.INVALID, error=row.error)
+    return RowResult(
+        row.line,
+        row.email,
+        RowStatus.FAILED,
+        error="not started: the run was interrupted; run the same command again to resume",
+    )
 
 
 def _duplicate(row: Row, claim: Claim) -> RowResult:

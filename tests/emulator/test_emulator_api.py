@@ -292,6 +292,11 @@ async def test_duplicate_emails_get_409_when_rejected(http: aiohttp.ClientSessio
         ({"Content-Type": "application/json"}, b"\xff\xfe"),
         ({"Content-Type": "application/json"}, b'{"email": "a@example.com", "n": NaN}'),
         ({"Content-Type": "application/json"}, b""),
+        ({"Content-Type": "application/json"}, b'{"email": "\\udcff@example.com"}'),
+        (
+            {"Content-Type": "application/json"},
+            b'{"email": "a@example.com", "n": 1' + b"1" * 5000 + b"}",
+        ),
     ],
 )
 async def test_malformed_json_is_422_request_body_malformed(

@@ -100,6 +100,8 @@ def test_state_in_db_survives_a_process_restart(tmp_path: Path) -> None:
         (["--fault-500", "0.6", "--fault-drop", "0.6"], "add up to"),
         (["--oauth-client", "no-secret"], "CLIENT_ID:CLIENT_SECRET"),
         (["--host", "0.0.0.0"], "--allow-non-loopback"),
+        (["--db", "/nonexistent-folder/emulator.sqlite3"], "unable to open"),
+        (["--db", str(Path(__file__))], "not a database"),
     ],
 )
 def test_bad_flags_exit_2_with_a_clear_message(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 import aiohttp
@@ -66,6 +67,24 @@ async def test_slow_after_acting_stores_first_and_answers_late(
         status, _, _ = await api.call("POST", "/customers", json={"email": "c@d.co"})
         assert status == 201
         assert time.monotonic() - started >= 0.3
+
+
+async def test_late_acting_stores_the_customer_after_the_client_gave_up(
+    http: aiohttp.ClientSession,
+) -> None:
+    async with run_emulator(fault_slow_before_acting=1.0, fault_slow_ms=300) as emulator:
+        api = Api(http, emulator.base_url, emulator.secret_key)
+
+        with pytest.raises(TimeoutError):
+            await api.call(
+                "POST",
+                "/customers",
+                json={"email": "a@b.co"},
+                timeout=aiohttp.ClientTimeout(total=0.1),
+            )
+        assert emulator.count_customers_with_email("a@b.co") == 0  # not yet
+        await asyncio.sleep(0.4)
+        assert emulator.count_customers_with_email("a@b.co") == 1
 
 
 async def test_latency_is_added_to_every_api_request(http: aiohttp.ClientSession) -> None:

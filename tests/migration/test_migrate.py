@@ -183,8 +183,13 @@ async def test_should_stop_finishes_rows_in_flight_and_a_rerun_completes(
     )
     assert first.interrupted
     assert not first.ok
-    assert 40 <= first.rows < 300
-    assert first.created == first.rows == len(emulator.customers())
+    assert first.rows == 300  # every row is accounted for, started or not
+    assert 40 <= first.created < 300
+    assert first.created == len(emulator.customers())
+    assert sorted(result.line for result in finished) == list(range(2, 302))
+    not_started = [result for result in finished if result.status is not RowStatus.CREATED]
+    assert len(not_started) == first.failed == 300 - first.created
+    assert all("interrupted" in (result.error or "") for result in not_started)
 
     second = await migrate(client, read_csv(source), journal=journal, **FAST)
     assert (second.created, second.already_done, second.ok) == (300, first.created, True)
