@@ -123,6 +123,17 @@ class Tally:
         )
 
 
+def _unicode(value: Any) -> Any:
+    """`value`, with any lone surrogate of a string spelled out as text (`\\udcff`).
+
+    Such text (from an input such as the JSON `"\\udcff"`) is not Unicode: it cannot be written
+    as UTF-8, and escaped as it is a strict JSON reader would refuse it.
+    """
+    if isinstance(value, str):
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    return value
+
+
 class ReportWriter:
     """Writes one JSON line per row to a path (truncated first) or an open text stream."""
 
@@ -135,7 +146,11 @@ class ReportWriter:
             self._owned = False
 
     def write(self, result: RowResult) -> None:
-        self._stream.write(json.dumps(result.to_json(), ensure_ascii=False) + "\n")
+        entry = {key: _unicode(value) for key, value in result.to_json().items()}
+        try:
+            self._stream.write(json.dumps(entry, ensure_ascii=False) + "\n")
+        except UnicodeEncodeError:  # a stream whose encoding cannot hold the text as it is
+            self._stream.write(json.dumps(entry) + "\n")
 
     def close(self) -> None:
         self._stream.flush()

@@ -15,6 +15,7 @@ import hashlib
 import io
 import json
 import os
+from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
@@ -43,6 +44,9 @@ _CSV_PLAIN_COLUMNS = frozenset(
 )
 _METADATA_PREFIX = "metadata."
 _SNIFF_BYTES = 8192
+#: A CSV record that spans more physical lines than this is taken for a quoted cell that is
+#: never closed: far more than a real row holds (a name is at most 255 characters).
+_MAX_RECORD_LINES = 1000
 
 
 class MigrationInputError(CheckoutArgumentError):
@@ -83,7 +87,28 @@ def normalise_email(value: object) -> str | None:
 
 def _invalid(line: int, email: object, reason: str) -> Row:
     key = normalise_email(email)
+    if key is not None and not _is_utf8(key):
+        key = None  # a lone surrogate is no usable email (and cannot be written as UTF-8)
     return Row(line=line, email=key or None, error=reason)
+
+
+def _not_unicode(value: object, name: str) -> str | None:
+    """The name of the first string in `value` that is not valid Unicode (a lone surrogate)."""
+    if isinstance(value, str):
+        return None if _is_utf8(value) else name
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if isinstance(key, str) and not _is_utf8(key):
+                return f"{name}: a key"
+            found = _not_unicode(item, f"{name}.{key}")
+            if found is not None:
+                return found
+    elif isinstance(value, (list, tuple)):
+        for index, item in enumerate(value):
+            found = _not_unicode(item, f"{name}[{index}]")
+            if found is not None:
+                return found
+    return None
 
 
 def row_from_mapping(line: int, fields: Mapping[str, Any]) -> Row:
@@ -92,6 +117,11 @@ def row_from_mapping(line: int, fields: Mapping[str, Any]) -> Row:
     email = fields.get("email")
     if unknown:
         return _invalid(line, email, f"unknown field {unknown[0]!r}")
+    for name in CREATE_FIELDS:
+        bad = _not_unicode(fields.get(name), name)
+        if bad is not None:
+            # e.g. a JSON "\\udcff" escape: such text cannot be sent, journalled or reported.
+            return _invalid(line, email, f"{bad}: is not valid Unicode (a lone surrogate)")
     key = normalise_email(email)
     if email is None or key == "":
         return _invalid(line, None, "email: is required")
@@ -186,24 +216,46 @@ class CsvSource:
         return f"read_csv({self.path!r})"
 
     def __iter__(self) -> Iterator[Row]:
+        for line, cells, error in self._records():
+            if error is not None:
+                yield Row(line=line, email=None, error=error)
+            elif cells and (len(cells) > 1 or cells[0].strip()):  # a blank line is not a row
+                yield self._row(line, cells)
+
+    def _records(self) -> Iterator[tuple[int, list[str], str | None]]:
+        """(line, cells, None) for each CSV record after the header, (line, [], why) if broken.
+
+        A record that ends in a CSV error (such as the field size limit) after more than one
+        physical line, at the end of the data inside a quote, or past `_MAX_RECORD_LINES` lines
+        holds a quoted cell that was never closed: it is reported at the line where it starts, and
+        reading resumes on the physical line after that one, so no later row is lost.
+        """
         with _open_text(self.path) as text:
-            reader = csv.reader(text, strict=True)
+            lines = _Lines(text, _MAX_RECORD_LINES)
+            reader = csv.reader(lines, strict=True)
             next(reader, None)  # the header, checked at construction
-            ended = reader.line_num
             while True:
-                start = ended + 1
+                lines.start_record()
                 try:
                     cells = next(reader)
                 except StopIteration:
                     return
-                except csv.Error as exc:
-                    ended = reader.line_num
-                    yield Row(line=start, email=None, error=f"unparseable CSV: {exc}")
+                except (csv.Error, _TooManyLines) as exc:
+                    start = lines.record[0][0]
+                    if len(lines.record) == 1 and not _is_unclosed_error(exc):
+                        yield start, [], f"unparseable CSV: {exc}"
+                    else:
+                        detail = "" if _is_unclosed_error(exc) else f" ({exc})"
+                        yield (
+                            start,
+                            [],
+                            f"unparseable CSV: a quoted cell opened on line {start} is never "
+                            f"closed{detail}",
+                        )
+                        lines.reread_after_start()
+                    reader = csv.reader(lines, strict=True)  # a clean parser state
                     continue
-                ended = reader.line_num
-                if not cells or (len(cells) == 1 and not cells[0].strip()):
-                    continue  # a blank line is not a row
-                yield self._row(start, cells)
+                yield lines.record[0][0], cells, None
 
     def _row(self, line: int, cells: list[str]) -> Row:
         if not _is_utf8("".join(cells)):
@@ -242,20 +294,59 @@ class CsvSource:
 
     def count_rows(self) -> int:
         """How many rows the file holds now (blank lines excluded); reads the whole file."""
-        count = 0
-        with _open_text(self.path) as text:
-            reader = csv.reader(text)
-            next(reader, None)
-            while True:
-                try:
-                    cells = next(reader)
-                except StopIteration:
-                    return count
-                except csv.Error:
-                    count += 1
-                    continue
-                if cells and (len(cells) > 1 or cells[0].strip()):
-                    count += 1
+        return sum(
+            1
+            for _, cells, error in self._records()
+            if error is not None or (cells and (len(cells) > 1 or cells[0].strip()))
+        )
+
+
+class _TooManyLines(Exception):
+    """A CSV record went on for more physical lines than any row plausibly holds."""
+
+
+def _is_unclosed_error(exc: BaseException) -> bool:
+    """The record ended inside a quote: at the end of the data, or after too many lines."""
+    return isinstance(exc, _TooManyLines) or "unexpected end of data" in str(exc)
+
+
+class _Lines:
+    """The physical lines of a text file, numbered, fed to `csv.reader`.
+
+    Keeps the lines of the record being read (at most `limit`, then `_TooManyLines`), so that a
+    broken record can be read again from its second line. Memory stays bounded by one record.
+    """
+
+    def __init__(self, text: Iterable[str], limit: int) -> None:
+        self._text = iter(text)
+        self._limit = limit
+        self._read = 0  # physical lines read from the file so far
+        self._pending: deque[tuple[int, str]] = deque()  # lines to read again, in order
+        #: (line number, text) of each line of the current record.
+        self.record: list[tuple[int, str]] = []
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        if len(self.record) >= self._limit:
+            raise _TooManyLines(f"more than {self._limit} lines in one record")
+        if self._pending:
+            number, line = self._pending.popleft()
+        else:
+            line = next(self._text)
+            self._read += 1
+            number = self._read
+        self.record.append((number, line))
+        return line
+
+    def start_record(self) -> None:
+        self.record = []
+
+    def reread_after_start(self) -> None:
+        """Read the current record again, from its second physical line."""
+        self._pending.extendleft(reversed(self.record[1:]))
+        self.record = []
 
 
 class JsonlSource:

@@ -226,3 +226,121 @@ def test_a_csv_file_is_not_json_lines(tmp_path: Path) -> None:
     path = write_csv(tmp_path / "in.jsonl", [["a@example.com", "A"]])
     with pytest.raises(MigrationInputError, match="is not JSON Lines"):
         read_jsonl(path)
+
+
+UNCLOSED = "unparseable CSV: a quoted cell opened on line 3 is never closed"
+
+
+def test_an_unclosed_quote_is_one_invalid_row_and_the_rows_after_it_are_read(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "in.csv"
+    path.write_text(
+        'email,name\na@example.com,A\nb@example.com,"B\nc@example.com,C\nd@example.com,D\n',
+        encoding="utf-8",
+    )
+    rows = list(read_csv(path))
+    assert [(row.line, row.email, row.error) for row in rows] == [
+        (2, "a@example.com", None),
+        (3, None, UNCLOSED),
+        (4, "c@example.com", None),
+        (5, "d@example.com", None),
+    ]
+    assert read_csv(path).count_rows() == 4
+
+
+def test_an_unclosed_quote_on_the_last_line_without_a_line_end_is_invalid(tmp_path: Path) -> None:
+    path = tmp_path / "in.csv"
+    path.write_text('email,name\na@example.com,A\nb@example.com,"B', encoding="utf-8")
+    rows = list(read_csv(path))
+    assert [(row.line, row.error) for row in rows] == [
+        (2, None),
+        (3, "unparseable CSV: a quoted cell opened on line 3 is never closed"),
+    ]
+
+
+def test_an_unclosed_quote_before_a_later_quoted_cell_loses_no_row(tmp_path: Path) -> None:
+    # The stray quote pairs with the next one, two lines on: the record breaks there.
+    path = tmp_path / "in.csv"
+    path.write_text(
+        "email,name\r\n"
+        "a@example.com,A\r\n"
+        'b@example.com,"B\r\n'
+        "c@example.com,C\r\n"
+        'd@example.com,"D"\r\n'
+        'e@example.com,"Two\r\nlines"\r\n'
+        "f@example.com,F\r\n",
+        encoding="utf-8",
+    )
+    rows = list(read_csv(path))
+    assert [(row.line, row.email) for row in rows] == [
+        (2, "a@example.com"),
+        (3, None),
+        (4, "c@example.com"),
+        (5, "d@example.com"),
+        (6, "e@example.com"),
+        (8, "f@example.com"),
+    ]
+    assert rows[1].error is not None
+    assert rows[1].error.startswith(UNCLOSED)
+    assert [row.valid for row in rows] == [True, False, True, True, True, True]
+    assert rows[4].body is not None
+    assert rows[4].body["name"] == "Two\r\nlines"
+    assert read_csv(path).count_rows() == 6
+
+
+@pytest.mark.parametrize(
+    ("width", "detail"),
+    [(10, ""), (200, " (field larger than field limit (131072))")],  # many lines; a huge cell
+)
+def test_an_unclosed_quote_in_a_long_file_loses_no_row(
+    tmp_path: Path, width: int, detail: str
+) -> None:
+    path = tmp_path / "in.csv"
+    body = "".join(f"user{n}@example.com,{'U' * width}\n" for n in range(3000))
+    path.write_text(
+        f'email,name\na@example.com,A\nb@example.com,"B\n{body}"quoted@example.com",Q\n',
+        encoding="utf-8",
+    )
+    rows = list(read_csv(path))
+    assert len(rows) == 3003
+    assert (rows[1].line, rows[1].email, rows[1].error) == (3, None, UNCLOSED + detail)
+    assert all(row.valid for index, row in enumerate(rows) if index != 1)
+    assert [row.line for row in rows] == list(range(2, 3005))
+    assert rows[-1].email == "quoted@example.com"
+    assert read_csv(path).count_rows() == 3003
+
+
+def test_several_unclosed_quotes_are_each_reported(tmp_path: Path) -> None:
+    path = tmp_path / "in.csv"
+    path.write_text(
+        'email,name\n"a@example.com,A\nb@example.com,"B\nc@example.com,C\n', encoding="utf-8"
+    )
+    rows = list(read_csv(path))
+    assert [(row.line, row.valid) for row in rows] == [(2, False), (3, False), (4, True)]
+    assert rows[0].error is not None
+    assert "a quoted cell opened on line 2 is never closed" in rows[0].error
+    assert rows[1].error is not None
+    assert rows[1].error.startswith(UNCLOSED)
+
+
+@pytest.mark.parametrize(
+    ("line", "field"),
+    [
+        (r'{"email": "\udcff"}', "email"),
+        (r'{"email": "a@example.com", "name": "\ud800"}', "name"),
+        (r'{"email": "a@example.com", "metadata": {"note": "x\udfff"}}', "metadata.note"),
+        (r'{"email": "a@example.com", "metadata": {"\ud800": "x"}}', "metadata: a key"),
+    ],
+)
+def test_a_jsonl_lone_surrogate_is_invalid_not_a_crash(
+    tmp_path: Path, line: str, field: str
+) -> None:
+    path = tmp_path / "in.jsonl"
+    path.write_text(line + '\n{"email": "b@example.com"}\n', encoding="utf-8")
+    bad, good = read_jsonl(path)
+    assert bad.line == 1
+    assert not bad.valid
+    assert bad.error == f"{field}: is not valid Unicode (a lone surrogate)"
+    assert bad.email in (None, "a@example.com")
+    assert good.valid
