@@ -36,12 +36,12 @@ def _require_str(value: object, field: str) -> str:
     return value
 
 
-def _require_unicode(value: str, field: str) -> None:
+def _require_unicode(value: str, field: str, *, subject: str = "") -> None:
     # A lone surrogate (from a JSON `\udXXX` escape, say) cannot be sent as UTF-8.
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
-        raise _fail(field, "is not valid Unicode (it holds a lone surrogate)") from None
+        raise _fail(field, f"{subject}is not valid Unicode (a lone surrogate)") from None
 
 
 def validate_email(value: object, field: str = "email") -> str:
@@ -128,7 +128,7 @@ def _validate_metadata(value: object) -> dict[str, MetadataValue]:
     for key, item in value.items():
         if not isinstance(key, str) or not key:
             raise _fail("metadata", f"keys must be non-empty strings, got {key!r}")
-        _require_unicode(key, "metadata")
+        _require_unicode(key, "metadata", subject="a key ")
         if len(key) > _limits.METADATA_KEY_MAX_LENGTH:
             raise _fail(
                 "metadata",

@@ -219,9 +219,13 @@ class _Api:
 
     @staticmethod
     def _identifier(request: web.Request) -> str:
-        """The path segment after `/customers/`, percent-decoded exactly once."""
+        """The path segment after `/customers/`, percent-decoded exactly once.
+
+        More than one segment names no customer (404): a client that sends an email's `/`
+        without percent-encoding it is caught here rather than served by luck.
+        """
         raw = request.rel_url.raw_path[len(_CUSTOMERS_PREFIX) :]
-        return urllib.parse.unquote(raw)
+        return "" if "/" in raw else urllib.parse.unquote(raw)
 
     def _lookup(self, identifier: str, *, by_email: bool) -> Record | None:
         if _limits.CUSTOMER_ID_PATTERN.fullmatch(identifier):

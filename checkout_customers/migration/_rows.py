@@ -92,36 +92,12 @@ def _invalid(line: int, email: object, reason: str) -> Row:
     return Row(line=line, email=key or None, error=reason)
 
 
-def _not_unicode(value: object, name: str) -> str | None:
-    """The name of the first string in `value` that is not valid Unicode (a lone surrogate)."""
-    if isinstance(value, str):
-        return None if _is_utf8(value) else name
-    if isinstance(value, Mapping):
-        for key, item in value.items():
-            if isinstance(key, str) and not _is_utf8(key):
-                return f"{name}: a key"
-            found = _not_unicode(item, f"{name}.{key}")
-            if found is not None:
-                return found
-    elif isinstance(value, (list, tuple)):
-        for index, item in enumerate(value):
-            found = _not_unicode(item, f"{name}[{index}]")
-            if found is not None:
-                return found
-    return None
-
-
 def row_from_mapping(line: int, fields: Mapping[str, Any]) -> Row:
     """Validate one create request (as JSONL carries it) into a `Row`."""
     unknown = [str(key) for key in fields if key not in CREATE_FIELDS]
     email = fields.get("email")
     if unknown:
         return _invalid(line, email, f"unknown field {unknown[0]!r}")
-    for name in CREATE_FIELDS:
-        bad = _not_unicode(fields.get(name), name)
-        if bad is not None:
-            # e.g. a JSON "\\udcff" escape: such text cannot be sent, journalled or reported.
-            return _invalid(line, email, f"{bad}: is not valid Unicode (a lone surrogate)")
     key = normalise_email(email)
     if email is None or key == "":
         return _invalid(line, None, "email: is required")

@@ -82,6 +82,8 @@ async def test_get_by_email_percent_decodes_the_segment_exactly_once(api: Api) -
     # Encoded twice, the segment decodes once to a different (unknown) address.
     twice = urllib.parse.quote(urllib.parse.quote(email, safe=""), safe="")
     assert await api.get(twice) == (404, None)
+    # Not encoded at all, the `/` makes two segments: no customer is found by luck.
+    assert await api.get(urllib.parse.quote(email, safe="/")) == (404, None)
 
 
 async def test_get_by_email_ignores_case_and_returns_the_oldest_duplicate(
