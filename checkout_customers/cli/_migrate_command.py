@@ -187,7 +187,7 @@ def run(args: argparse.Namespace) -> int:
             report = asyncio.run(_migrate(client, source, journal, args))
         except KeyboardInterrupt:
             print("aborted: the rows in flight are recorded in the journal", file=sys.stderr)
-            if not args.emulator or args.journal is not None:
+            if not args.emulator:  # an in-process emulator is gone: nothing to resume
                 command = _resume_command(args, journal)
                 print(f"to resume, run the same command:\n  {command}", file=sys.stderr)
             return EXIT_INTERRUPTED
@@ -210,8 +210,9 @@ def run(args: argparse.Namespace) -> int:
             )
         )
         if report.interrupted:
-            if temporary:
-                print("interrupted: the emulator's customers are gone; run again to start over")
+            if args.emulator:
+                again = "run again with another --journal" if args.journal else "run again"
+                print(f"interrupted: the emulator's customers are gone; {again} to start over")
             else:
                 command = _resume_command(args, journal)
                 print(f"interrupted: to resume, run the same command:\n  {command}")
