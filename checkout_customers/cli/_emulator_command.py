@@ -102,6 +102,11 @@ def register(subparsers: Any) -> None:
         help="answer 409 to a second customer with an existing email",
     )
     parser.add_argument(
+        "--case-sensitive-emails",
+        action="store_true",
+        help="find customers by email only in the letter case they were stored with",
+    )
+    parser.add_argument(
         "--allow-non-loopback",
         action="store_true",
         help="allow binding an address other than loopback (exposes the emulator)",
@@ -129,6 +134,7 @@ def _settings_fields(args: argparse.Namespace) -> dict[str, Any]:
         "latency_ms": args.latency_ms,
         "seed": args.seed,
         "reject_duplicate_emails": args.reject_duplicate_emails,
+        "case_sensitive_emails": args.case_sensitive_emails,
     }
     if args.secret_key:
         fields["secret_keys"] = tuple(args.secret_key)

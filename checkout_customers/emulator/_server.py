@@ -128,7 +128,7 @@ async def run_emulator(
     when the address cannot be bound, `ValueError` for bad settings.
     """
     settings = _resolve(settings, overrides)
-    store = Store(settings.db_path)
+    store = Store(settings.db_path, case_sensitive_emails=settings.case_sensitive_emails)
     try:
         runner = web.AppRunner(
             build_app(settings, store),

@@ -129,6 +129,9 @@ class EmulatorSettings:
     #: Answer 409 (no body) to a second customer with an existing email. The real API's
     #: behaviour is unknown; allowing duplicates is the default because it is the dangerous case.
     reject_duplicate_emails: bool = False
+    #: Find customers by email only in the exact letter case they were stored with. The real
+    #: API's behaviour is unknown; the default ignores letter case.
+    case_sensitive_emails: bool = False
     max_body_bytes: int = attrs.field(
         default=DEFAULT_MAX_BODY_BYTES, validator=attrs.validators.gt(0)
     )

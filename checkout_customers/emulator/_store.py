@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from ._instruments import TEST_INSTRUMENTS
@@ -54,7 +54,8 @@ def _dumps(value: object) -> str:
 class Store:
     """Customers and instruments of one emulator; see the module docstring."""
 
-    def __init__(self, path: str | None) -> None:
+    def __init__(self, path: str | None, *, case_sensitive_emails: bool = False) -> None:
+        self._email_key: Callable[[str], str] = str if case_sensitive_emails else email_key
         self._lock = threading.Lock()
         self._db = sqlite3.connect(
             path if path is not None else ":memory:",
@@ -95,14 +96,14 @@ class Store:
         with self._lock:
             self._db.execute(
                 "INSERT INTO customers (id, email_key, record) VALUES (?, ?, ?)",
-                (record["id"], email_key(record["email"]), _dumps(record)),
+                (record["id"], self._email_key(record["email"]), _dumps(record)),
             )
 
     def replace_customer(self, record: Record) -> None:
         with self._lock:
             self._db.execute(
                 "UPDATE customers SET email_key = ?, record = ? WHERE id = ?",
-                (email_key(record["email"]), _dumps(record), record["id"]),
+                (self._email_key(record["email"]), _dumps(record), record["id"]),
             )
 
     def delete_customer(self, customer_id: str) -> bool:
@@ -123,7 +124,7 @@ class Store:
         with self._lock:
             row = self._db.execute(
                 "SELECT record FROM customers WHERE email_key = ? ORDER BY seq LIMIT 1",
-                (email_key(email),),
+                (self._email_key(email),),
             ).fetchone()
         return None if row is None else dict(json.loads(row[0]))
 
@@ -136,11 +137,9 @@ class Store:
         return row is not None
 
     def count_customers_with_email(self, email: str) -> int:
-        with self._lock:
-            (count,) = self._db.execute(
-                "SELECT COUNT(*) FROM customers WHERE email_key = ?", (email_key(email),)
-            ).fetchone()
-        return int(count)
+        """How many customers have this email, ignoring letter case whatever the lookup rule."""
+        key = email_key(email)
+        return sum(1 for record in self.customer_records() if email_key(record["email"]) == key)
 
     def customer_records(self) -> list[Record]:
         """Every customer, oldest first."""

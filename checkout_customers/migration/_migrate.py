@@ -203,7 +203,7 @@ class _Migration:
                 if customer is not None:
                     return self._finish(row, RowStatus.CREATED, customer.id, customer.request_id)
             else:
-                customer = await self._lookup(row.email)
+                customer = await self._lookup_existing(row)
                 if customer is not None:
                     return self._finish(row, RowStatus.EXISTING, customer.id, customer.request_id)
             return await self._create(row, ambiguous=claim.state is RowState.CREATING)
@@ -293,6 +293,18 @@ class _Migration:
                         _request_id(exc),
                     ) from exc
                 await asyncio.sleep(_backoff(failures))
+
+    async def _lookup_existing(self, row: Row) -> Customer | None:
+        """A customer already on the account under the row's email, in either spelling.
+
+        Whether the API matches emails regardless of letter case is unknown, so an input
+        spelling that differs from the key is looked up too before anything is created.
+        """
+        assert row.email is not None
+        customer = await self._lookup(row.email)
+        if customer is None and row.spelling is not None:
+            customer = await self._lookup(row.spelling)
+        return customer
 
     async def _settle(self, email: str, attempt_at: float) -> Customer | None:
         """Look the email up until the answer is definite (see the module docstring).

@@ -59,13 +59,15 @@ class Row:
 
     `email` is the normalised key (surrounding spaces removed, lower case), or None when the row
     has no usable email. `body` is the create request to send, None when the row is invalid;
-    `error` then says why.
+    `error` then says why. `spelling` is the input's own spelling of the email when it differs
+    from the key only by letter case: a customer already stored under it must be found too.
     """
 
     line: int
     email: str | None
     body: Mapping[str, Any] | None = None
     error: str | None = None
+    spelling: str | None = None
 
     @property
     def valid(self) -> bool:
@@ -109,7 +111,8 @@ def row_from_mapping(line: int, fields: Mapping[str, Any]) -> Row:
         body = create_body(**arguments)
     except CheckoutArgumentError as exc:
         return _invalid(line, key, str(exc))
-    return Row(line=line, email=key, body=body)
+    spelling = email.strip()
+    return Row(line=line, email=key, body=body, spelling=spelling if spelling != key else None)
 
 
 def _is_utf8(text: str) -> bool:

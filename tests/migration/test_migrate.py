@@ -209,6 +209,24 @@ async def test_an_api_that_refuses_duplicate_emails_is_handled_the_same(journal:
         assert (report.existing, report.created) == (1, 1)
 
 
+async def test_an_api_matching_emails_by_exact_case_still_finds_existing_customers(
+    journal: Path,
+) -> None:
+    with emulator_thread(case_sensitive_emails=True) as emulator:
+        async with AsyncClient(secret_key=emulator.secret_key, base_url=emulator.base_url) as cko:
+            known = await cko.customers.create(email="Bruce@Wayne.com")
+            report = await migrate(
+                cko,
+                [{"email": " Bruce@Wayne.com "}, {"email": "Alfred@Wayne.com"}],
+                journal=journal,
+                **FAST,
+            )
+            alfred = await cko.customers.get("alfred@wayne.com")
+        assert (report.existing, report.created) == (1, 1)
+        assert emulator.count_customers_with_email("bruce@wayne.com") == 1
+        assert [customer["id"] for customer in emulator.customers()] == [known.id, alfred.id]
+
+
 async def test_a_refused_credential_stops_the_run(emulator: RunningEmulator, journal: Path) -> None:
     async with AsyncClient(secret_key="sk_sbox_wrong_key_123", base_url=emulator.base_url) as cko:
         with pytest.raises(AuthenticationError):
