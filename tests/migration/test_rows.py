@@ -53,6 +53,7 @@ def test_csv_row_becomes_the_create_request(tmp_path: Path) -> None:
             "default": TEST_CARD_VISA_ID,
             "instruments": [TEST_CARD_VISA_ID],
         },
+        spelling="Bruce@Wayne.COM",  # also looked up, should the API match case exactly
     )
 
 
