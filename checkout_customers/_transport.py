@@ -89,6 +89,8 @@ class Transport:
             ceil_threshold=5,
         )
         self._auth = authenticator_for(config.credential, self._fetch_token)
+        # A session of ours sends the base headers by default; a caller's gets them each time.
+        self._request_headers = {} if self._owns_session else _BASE_HEADERS
 
     @property
     def base_url(self) -> URL:
@@ -122,6 +124,7 @@ class Transport:
                 connector=connector,
                 timeout=self._timeout,
                 cookie_jar=aiohttp.DummyCookieJar(),
+                headers=_BASE_HEADERS,
                 raise_for_status=False,
             )
             # aiohttp silently sends an idempotent request a second time when a reused
@@ -191,8 +194,7 @@ class Transport:
         unanswered_before = False
         while True:
             authorization = basic_auth or await self._auth.authorization()
-            # Sent with every request, so that a caller-owned session sends them too.
-            headers = {**_BASE_HEADERS, "Authorization": authorization}
+            headers = {**self._request_headers, "Authorization": authorization}
             if content_type is not None:
                 headers["Content-Type"] = content_type
             try:
@@ -243,7 +245,7 @@ class Transport:
                 raise_for_status=False,  # a caller-owned session may say otherwise
             ) as raw:
                 payload = await raw.read()
-                response = _decode(raw.status, raw.headers, payload, raw.content_type)
+                response = _decode(raw.status, raw.headers, payload)
         except aiohttp.ClientConnectorCertificateError as exc:
             raise _AttemptFailed(
                 CheckoutConnectionError(f"TLS certificate verification failed: {exc}"),
@@ -324,12 +326,12 @@ class Transport:
         return response.body
 
 
-def _decode(status: int, headers: Mapping[str, str], payload: bytes, content_type: str) -> Response:
+def _decode(status: int, headers: Mapping[str, str], payload: bytes) -> Response:
     body: Any = None
     if payload:
         text = payload.decode("utf-8", errors="replace")
         body = text
-        if "json" in content_type or text[:1] in ("{", "["):
+        if text[:1] in ("{", "[") or "json" in headers.get("Content-Type", ""):
             try:
                 body = json.loads(text)
             except ValueError:
