@@ -39,10 +39,6 @@ from ._rows import Row
 __all__ = ["Claim", "ClaimKind", "Journal", "JournalError", "RowState"]
 
 _APPLICATION_ID = 0x434B4A31  # "CKJ1"
-# Changes are gathered this long before they are committed together: a commit costs about as
-# much as a request's own client-side work, and waiting a few milliseconds lets the changes of
-# many rows share one (a create waits for its `creating` commit, so no longer than this).
-_GROUP_COMMIT_SECONDS = 0.003
 _SCHEMA_VERSION = "1"
 _T = TypeVar("_T")
 
@@ -194,7 +190,7 @@ class Journal:
         self._pending.append(op)
         if not self._flush_scheduled:
             self._flush_scheduled = True
-            asyncio.get_running_loop().call_later(_GROUP_COMMIT_SECONDS, self._flush)
+            asyncio.get_running_loop().call_soon(self._flush)
 
     def _flush(self) -> None:
         """Commit everything queued during this turn of the loop in one transaction."""
