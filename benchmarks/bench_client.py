@@ -20,13 +20,13 @@ import asyncio
 import os
 import sys
 import time
-import warnings
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import aiohttp
 from _emulator_process import SECRET_KEY, emulator_process
+from _official_sdk import official_api
 
 from checkout_customers import AsyncClient
 
@@ -89,22 +89,9 @@ async def async_client(base_url: str, total: int, concurrency: int) -> dict[str,
 
 
 def official_sdk(base_url: str, total: int, threads: int) -> dict[str, float]:
-    from checkout_sdk.checkout_sdk import CheckoutSdk
     from checkout_sdk.customers.customers import CustomerRequest
-    from checkout_sdk.environment import Environment
 
-    base = base_url + "/"
-    environment = Environment(base, base_url + "/connect/token", base, base, base, base, base,
-                              True)  # fmt: skip
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        api = (
-            CheckoutSdk.builder()
-            .secret_key(SECRET_KEY)
-            .environment(environment)
-            .use_legacy_domain()
-            .build()
-        )
+    api = official_api(base_url)
     seed = CustomerRequest()
     seed.email = "seed@x.com"
     customer_id = api.customers.create(seed).id

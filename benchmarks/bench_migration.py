@@ -34,7 +34,6 @@ import sys
 import tempfile
 import threading
 import time
-import warnings
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -42,6 +41,7 @@ from urllib.parse import quote
 
 import aiohttp
 from _emulator_process import LAUNCH, SECRET_KEY, emulator_process
+from _official_sdk import official_api
 
 from checkout_customers import AsyncClient, NotFoundError, Timeout
 from checkout_customers.migration import migrate
@@ -189,32 +189,6 @@ def bench_overhead(count: int, rounds: int = 7) -> float:
 
 
 # -- the official SDK ------------------------------------------------------------------------
-
-
-def official_api(base_url: str) -> Any:
-    from checkout_sdk.checkout_sdk import CheckoutSdk
-    from checkout_sdk.environment import Environment
-
-    base = base_url + "/"
-    environment = Environment(
-        base_uri=base,
-        authorization_uri=base_url + "/connect/token",
-        files_uri=base,
-        transfers_uri=base,
-        balances_uri=base,
-        forward_uri=base,
-        identity_uri=base,
-        is_sandbox=True,
-    )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        return (
-            CheckoutSdk.builder()
-            .secret_key(SECRET_KEY)
-            .environment(environment)
-            .use_legacy_domain()
-            .build()
-        )
 
 
 def official_rows_per_second(base_url: str, items: list[dict[str, Any]], threads: int) -> float:
