@@ -7,7 +7,7 @@ escape `/customers/`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Coroutine, Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
@@ -16,7 +16,7 @@ import cattrs
 from ._converter import structure_customer
 from ._errors import CheckoutConnectionError
 from ._models import ApiResult, CreatedCustomer, Customer, MetadataValue, Phone
-from ._transport import Idempotency, Response, Transport
+from ._transport import Idempotency, Response, Transport, json_text
 from ._types import NOT_GIVEN, NotGiven
 from ._validation import (
     create_body,
@@ -72,10 +72,14 @@ class AsyncCustomers:
             default=default,
             instruments=instruments,
         )
+        return await self._create(json_text(body), max_retries=max_retries)
+
+    async def _create(self, body: str, *, max_retries: int | None) -> CreatedCustomer:
+        """`create` with a request already validated and encoded (the migration's rows are)."""
         response = await self._transport.request(
             "POST",
             "/customers",
-            json_body=body,
+            body=body,
             idempotency=Idempotency.CREATE,
             max_retries=max_retries,
         )
@@ -93,14 +97,24 @@ class AsyncCustomers:
         Raises `NotFoundError` when there is none, `CheckoutArgumentError` for an identifier
         that is neither an id nor an email, and the other `CheckoutError`s.
         """
+        return _parse_customer(await self._get(id_or_email, max_retries, not_found_ok=False))
+
+    async def _find(self, id_or_email: str, *, max_retries: int | None) -> Customer | None:
+        """`get`, but None when there is no such customer (the migration's look-ups)."""
+        response = await self._get(id_or_email, max_retries, not_found_ok=True)
+        return None if response.status == 404 else _parse_customer(response)
+
+    def _get(
+        self, id_or_email: str, max_retries: int | None, *, not_found_ok: bool
+    ) -> Coroutine[Any, Any, Response]:
         identifier = validate_identifier(id_or_email)
-        response = await self._transport.request(
+        return self._transport.request(
             "GET",
             f"/customers/{_segment(identifier)}",
             max_retries=max_retries,
             log_path=f"/customers/{_log_segment(identifier)}",
+            not_found_ok=not_found_ok,
         )
-        return _parse_customer(response)
 
     async def update(
         self,
@@ -133,7 +147,7 @@ class AsyncCustomers:
         response = await self._transport.request(
             "PATCH",
             f"/customers/{_segment(customer_id)}",
-            json_body=body,
+            body=json_text(body),
             max_retries=max_retries,
         )
         return ApiResult(request_id=response.request_id)

@@ -36,7 +36,7 @@ from ._errors import (
 )
 from ._version import __version__
 
-__all__ = ["Idempotency", "Response", "Transport"]
+__all__ = ["Idempotency", "Response", "Transport", "json_text"]
 
 logger = logging.getLogger("checkout_customers")
 
@@ -46,6 +46,12 @@ USER_AGENT = (
 )
 REQUEST_ID_HEADER = "Cko-Request-Id"
 _BASE_HEADERS = {"User-Agent": USER_AGENT, "Accept": "application/json"}
+
+
+def json_text(body: Mapping[str, Any]) -> str:
+    """The JSON text of a request body: compact, keys sorted, so one request has one spelling
+    (the migration fingerprints what it sends)."""
+    return json.dumps(body, sort_keys=True, separators=(",", ":"))
 
 
 class Idempotency(Enum):
@@ -148,27 +154,30 @@ class Transport:
         method: str,
         path: str,
         *,
-        json_body: Mapping[str, Any] | None = None,
+        body: str | None = None,
         idempotency: Idempotency = Idempotency.IDEMPOTENT,
         max_retries: int | None = None,
         log_path: str | None = None,
+        not_found_ok: bool = False,
     ) -> Response:
         """Send `method path` (already percent-encoded) with retries; return a 2xx `Response`.
 
-        Raises the `CheckoutApiError` subclass of an error status, or `CheckoutConnectionError`.
-        A DELETE retried after an unanswered attempt that then answers 404 counts as done.
+        `body` is JSON text (see `json_text`). Raises the `CheckoutApiError` subclass of an
+        error status (a 404 is returned instead when `not_found_ok`), or
+        `CheckoutConnectionError`. A DELETE retried after an unanswered attempt that then
+        answers 404 counts as done.
         """
         base = self._config.base_url
         url = base.with_path(base.raw_path.rstrip("/") + path, encoded=True)
-        data = None if json_body is None else json.dumps(json_body, separators=(",", ":"))
         return await self._send(
             method,
             url,
-            data=data,
-            content_type=None if data is None else "application/json",
+            data=body,
+            content_type=None if body is None else "application/json",
             idempotency=idempotency,
             max_retries=max_retries,
             log_path=log_path or path,
+            not_found_ok=not_found_ok,
         )
 
     async def _send(
@@ -182,6 +191,7 @@ class Transport:
         max_retries: int | None,
         log_path: str,
         basic_auth: str | None = None,
+        not_found_ok: bool = False,
     ) -> Response:
         retries_left = self._config.max_retries if max_retries is None else max_retries
         if isinstance(retries_left, bool) or not isinstance(retries_left, int) or retries_left < 0:
@@ -208,7 +218,7 @@ class Transport:
                 retry_number += 1
                 continue
 
-            if response.status < 400:
+            if response.status < 400 or (response.status == 404 and not_found_ok):
                 return response
             if response.status == 401 and basic_auth is None and not refreshed_token:
                 # A 401 means the API did not act, so even a create may go again once, with a

@@ -1,9 +1,18 @@
 """The migration journal: one SQLite (WAL) record per email, written before and after requests.
 
-Every state change that guards a request is committed before the request is sent, so after a
-crash the journal never claims less than what was sent: a row whose create may have reached the
-API is in state `creating` and is reconciled by looking its email up before anything is created
-again. Changes made during one turn of the event loop are committed together (group commit).
+After a crash the journal never claims less than what was sent: a row whose create may have
+reached the API is reconciled by looking its email up before anything is created again. Two
+records guard creates:
+
+- A row's first create is covered by the run's *lease*: a time, committed before the send and
+  renewed ahead of need, before which every create of the run's `pending` rows is sent. A run
+  that ends with every create settled clears it. When a run starts and finds the previous run's
+  lease still set (that run was killed), the previous run's `pending` rows become `creating`
+  with the lease's end as their send time. This spares a commit per row before its create.
+- A row whose create got no definite answer is recorded `creating` with the send time, and
+  every further create of it is preceded by a committed `creating` with the new send time.
+
+Changes made during one turn of the event loop are committed together (group commit).
 
 Durability: WAL with `synchronous=NORMAL`. A commit is in the operating system's hands before
 the request it guards is sent, so it survives any death of the process (SIGKILL included). An
@@ -13,9 +22,9 @@ looked up by email again on the next run, which finds any customer that was crea
 there is no fsync per commit: the journal runs on the event loop's own thread, without a
 writer thread competing for the GIL, and costs little next to the HTTP requests.
 
-States: `pending` (claimed, nothing sent), `creating` (a create may have been sent at
-`attempt_at`), `created`, `existing` (found on the account, not created by us), `failed`
-(definitely not created; retried by the next run).
+States: `pending` (claimed; a create may be in flight under the lease), `creating` (a create
+may have acted, sent at `attempt_at`), `created`, `existing` (found on the account, not created
+by us), `failed` (definitely not created; `pending` again when the next run claims it).
 
 The journal is held exclusively by one process (SQLite's exclusive locking mode): a second
 migration on the same journal fails with `JournalError` instead of racing the first.
@@ -41,6 +50,12 @@ __all__ = ["Claim", "ClaimKind", "Journal", "JournalError", "RowState"]
 _APPLICATION_ID = 0x434B4A31  # "CKJ1"
 _SCHEMA_VERSION = "1"
 _T = TypeVar("_T")
+#: How far ahead a lease covers creates. A killed run's unfinished rows wait for the settle
+#: window counted from the end of its lease, so it is short; it is renewed once less than
+#: `_RENEW_BEFORE_SECONDS` is left (about once a second), so that no create waits for it.
+_LEASE_SECONDS = 3.0
+_RENEW_BEFORE_SECONDS = 2.0
+_SET_LEASE_SQL = "INSERT OR REPLACE INTO meta VALUES ('creates_until', ?)"
 
 _SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -138,6 +153,8 @@ class Journal:
         self._failure: BaseException | None = None
         self._pending: list[_Op] = []
         self._flush_scheduled = False
+        self._lease_until = 0.0  # committed; 0 while this run holds no lease
+        self._renewal: asyncio.Future[None] | None = None
 
     def __repr__(self) -> str:
         return f"<Journal {self.path!r} run={self.run}>"
@@ -178,6 +195,16 @@ class Journal:
                     )
                 run = int(meta.get("runs", "0")) + 1
                 connection.execute("UPDATE meta SET value = ? WHERE key = 'runs'", (str(run),))
+                lease = _lease_of(meta.get("creates_until", "0"), self.path)
+                if lease > 0:
+                    # The previous run stopped with creates unsettled: any of its `pending`
+                    # rows may have been sent, at the latest when its lease ended.
+                    connection.execute(
+                        "UPDATE rows SET state = 'creating', attempt_at = ? "
+                        "WHERE state = 'pending' AND run = ?",
+                        (lease, run - 1),
+                    )
+                    connection.execute(_SET_LEASE_SQL, ("0",))
         except sqlite3.Error as exc:
             raise _journal_error(self.path, exc) from None
         return run
@@ -290,6 +317,42 @@ class Journal:
         values = (state.value, customer_id, request_id, error, None, time.time(), email)
         self._enqueue(_Op(update=values))
 
+    async def cover_creates(self) -> None:
+        """Return once a create of a `pending` row sent now is covered by the lease."""
+        now = time.time()
+        if self._lease_until - now > _RENEW_BEFORE_SECONDS:
+            return
+        if self._renewal is None:
+            self._renewal = self._renew_lease(now + _LEASE_SECONDS)
+        if now >= self._lease_until:
+            # Shielded: a waiter that is cancelled must not cancel the others' renewal.
+            await asyncio.shield(self._renewal)
+
+    def _renew_lease(self, until: float) -> asyncio.Future[None]:
+        def write(connection: sqlite3.Connection) -> None:
+            connection.execute(_SET_LEASE_SQL, (repr(until),))
+
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+        def committed(done: asyncio.Future[None]) -> None:
+            self._renewal = None
+            # A failed commit is also kept for `check`; reading it here marks it seen.
+            if not done.cancelled() and done.exception() is None:
+                self._lease_until = until
+
+        future.add_done_callback(committed)
+        self._enqueue(_Op(write, future=future))
+        return future
+
+    def release_creates(self) -> None:
+        """Clear the lease: every create this run sent has its outcome queued for the journal.
+
+        Queued after those outcomes, so it commits with them or after them.
+        """
+        if self._lease_until or self._renewal is not None:
+            self._enqueue(_Op(lambda connection: connection.execute(_SET_LEASE_SQL, ("0",))))
+            self._lease_until = 0.0
+
     def check(self) -> None:
         """Raise the error of a failed write (e.g. a `record_soon`), if any."""
         if self._failure is not None:
@@ -304,16 +367,9 @@ class Journal:
         return await self._submit(count)
 
 
-# Few statements per batch: each one costs a round of the sqlite3 module's Python glue.
-_VALUES_ROWS = 100  # rows per multi-row statement: 7 x 100 parameters stays under 999
-_UPDATE_FROM = sqlite3.sqlite_version_info >= (3, 33)
-# Multi-row statements are these heads and tails around "?" placeholders, nothing else.
-_UPDATE_FROM_HEAD = (
-    "UPDATE rows SET state = u.column1, customer_id = u.column2, request_id = u.column3, "
-    "error = u.column4, attempt_at = coalesce(u.column5, rows.attempt_at), "
-    "updated_at = u.column6 FROM (VALUES "
-)
-_UPDATE_FROM_TAIL = ") AS u WHERE rows.email = u.column7"
+# A chunk of claims is read and inserted with a few multi-row statements, not one per row:
+# each statement costs a round of the sqlite3 module's Python glue.
+_VALUES_ROWS = 100  # rows per multi-row INSERT: 5 x 100 parameters stays under 999
 _SELECT_IN_HEAD = (
     "SELECT email, line, run, fingerprint, state, customer_id, request_id, error, attempt_at "
     "FROM rows WHERE email IN ("
@@ -341,21 +397,10 @@ def _run_batch(connection: sqlite3.Connection, batch: list[_Op]) -> list[Any]:
 
 
 def _apply_updates(connection: sqlite3.Connection, updates: list[_UpdateValues]) -> None:
-    if not _UPDATE_FROM:
-        connection.executemany(_UPDATE_SQL, updates)
-        return
-    # Later updates of one email win, as if applied one by one.
-    merged: dict[str, _UpdateValues] = {}
-    for values in updates:
-        earlier = merged.get(values[6])
-        if earlier is not None and values[4] is None:
-            values = (*values[:4], earlier[4], *values[5:])
-        merged[values[6]] = values
-    rows = list(merged.values())
-    for start in range(0, len(rows), _VALUES_ROWS):
-        part = rows[start : start + _VALUES_ROWS]
-        sql = _UPDATE_FROM_HEAD + ",".join(["(?,?,?,?,?,?,?)"] * len(part)) + _UPDATE_FROM_TAIL
-        connection.execute(sql, [value for values in part for value in values])
+    # One prepared statement stepped per row: cheaper than a multi-row UPDATE ... FROM (VALUES)
+    # at the handful of rows a loop turn brings, and applied in order, so a later update of an
+    # email wins.
+    connection.executemany(_UPDATE_SQL, updates)
 
 
 def _claim_all(
@@ -426,10 +471,20 @@ def _claim_all(
         sql = _INSERT_HEAD + ",".join(["(?,?,?,?,'pending',?)"] * len(new_rows))
         connection.execute(sql, [value for values in new_rows for value in values])
     if moves:
+        # A `failed` row was definitely not created: `pending` again, under this run's lease.
         connection.executemany(
-            "UPDATE rows SET run = ?, line = ?, fingerprint = ? WHERE email = ?", moves
+            "UPDATE rows SET run = ?, line = ?, fingerprint = ?, "
+            "state = CASE state WHEN 'failed' THEN 'pending' ELSE state END WHERE email = ?",
+            moves,
         )
     return claims
+
+
+def _lease_of(value: str, path: str) -> float:
+    try:
+        return float(value)
+    except ValueError:
+        raise JournalError(f"{path}: the journal is damaged (lease {value!r})") from None
 
 
 def _same_target(known: str, target: str) -> bool:

@@ -24,6 +24,7 @@ import math
 import os
 import random
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import IO, Any
 
@@ -33,14 +34,14 @@ from .._errors import (
     CheckoutApiError,
     CheckoutArgumentError,
     CheckoutConnectionError,
+    CheckoutError,
     ConflictError,
-    NotFoundError,
     PermissionDeniedError,
     RateLimitError,
     ServerError,
     UnprocessableEntityError,
 )
-from .._models import Customer
+from .._models import CreatedCustomer, Customer
 from ._journal import Claim, ClaimKind, Journal, RowState
 from ._ratelimit import AdaptiveRateLimiter
 from ._report import MigrationReport, ReportWriter, RowResult, RowStatus, Tally
@@ -119,10 +120,18 @@ class _Migration:
         self.should_stop = should_stop
         self.settle_seconds = settle_seconds
         self.max_attempts = max_attempts
-        self.queue: asyncio.Queue[tuple[Row, Claim] | None] = asyncio.Queue(concurrency)
+        # Rows claimed and waiting for a worker. Workers take from it without waiting; the
+        # reader refills it a chunk at a time when it runs short, so handing a row over costs
+        # no task switch (a queue would wake the reader for every row).
+        self.ready: deque[tuple[Row, Claim]] = deque()
+        self.ready_or_ended = asyncio.Event()
+        self.running_short = asyncio.Event()
+        self.input_ended = False
         self.stopping = False
         self.creates_sent = 0
         self.lookups_sent = 0
+        # Creates sent whose outcome the journal has not been told (or queued) yet.
+        self.unsettled_creates = 0
 
     def _stop_requested(self) -> bool:
         if not self.stopping and self.should_stop():
@@ -148,46 +157,59 @@ class _Migration:
     # -- reading the input -------------------------------------------------------------------
 
     async def _produce(self, rows: Iterator[Row]) -> None:
-        while True:
-            chunk = [row for _, row in zip(range(_CHUNK_ROWS), rows, strict=False)]
-            if not chunk:
-                break
-            if self._stop_requested():
-                # The rest of the input is still read, so that the report has a line for every
-                # row; nothing is claimed or sent.
-                for row in chunk:
-                    self.on_result(_not_started(row))
-                await asyncio.sleep(0)
-                continue
-            valid = [row for row in chunk if row.valid]
-            claims = iter(await self.journal.claim(valid) if valid else ())
-            for row in chunk:
-                if not row.valid:
-                    self.on_result(
-                        RowResult(row.line, row.email, RowStatus.INVALID, error=row.error)
-                    )
-                    continue
-                claim = next(claims)
-                if claim.kind is ClaimKind.DUPLICATE:
-                    self.on_result(_duplicate(row, claim))
-                elif claim.kind is ClaimKind.DONE:
-                    self.on_result(_already_done(row, claim))
-                elif not self._stop_requested():
-                    await self.queue.put((row, claim))
+        try:
+            while True:
+                chunk = [row for _, row in zip(range(_CHUNK_ROWS), rows, strict=False)]
+                if not chunk:
+                    break
+                await self._take(chunk)
+                if len(self.ready) >= self.concurrency:
+                    self.running_short.clear()
+                    await self.running_short.wait()
                 else:
-                    self.on_result(_not_started(row))
-            await asyncio.sleep(0)  # let the workers run between chunks
-        for _ in range(self.concurrency):
-            await self.queue.put(None)
+                    await asyncio.sleep(0)  # let the workers run between chunks
+        finally:
+            self.input_ended = True
+            self.ready_or_ended.set()
+
+    async def _take(self, chunk: list[Row]) -> None:
+        if self._stop_requested():
+            # The rest of the input is still read, so that the report has a line for every
+            # row; nothing is claimed or sent.
+            for row in chunk:
+                self.on_result(_not_started(row))
+            return
+        valid = [row for row in chunk if row.valid]
+        claims = iter(await self.journal.claim(valid) if valid else ())
+        for row in chunk:
+            if not row.valid:
+                self.on_result(RowResult(row.line, row.email, RowStatus.INVALID, error=row.error))
+                continue
+            claim = next(claims)
+            if claim.kind is ClaimKind.DUPLICATE:
+                self.on_result(_duplicate(row, claim))
+            elif claim.kind is ClaimKind.DONE:
+                self.on_result(_already_done(row, claim))
+            else:
+                self.ready.append((row, claim))
+        if self.ready:
+            self.ready_or_ended.set()
 
     # -- the workers -------------------------------------------------------------------------
 
     async def _work(self) -> None:
+        ready = self.ready
         while True:
-            item = await self.queue.get()
-            if item is None:
-                return
-            row, claim = item
+            if not ready:
+                if self.input_ended:
+                    return
+                self.running_short.set()
+                self.ready_or_ended.clear()
+                await self.ready_or_ended.wait()
+                continue
+            row, claim = ready.popleft()
+            if len(ready) < self.concurrency:
+                self.running_short.set()
             if self._stop_requested():
                 self.on_result(_not_started(row))  # the next run takes it
                 continue
@@ -218,7 +240,7 @@ class _Migration:
 
     async def _create(self, row: Row, *, ambiguous: bool) -> RowResult:
         assert row.email is not None
-        assert row.body is not None
+        assert row.payload is not None
         failures = 0
         rate_limited = 0
         last_error: BaseException | None = None
@@ -228,37 +250,51 @@ class _Migration:
                 await asyncio.sleep(delay)
             # Stamped after the pacing wait, so the settle window counts from the send.
             attempt_at = time.time()
-            await self.journal.record(row.email, RowState.CREATING, attempt_at=attempt_at)
+            if ambiguous:
+                # The journal says `creating`: move its send time forward before sending.
+                await self.journal.record(row.email, RowState.CREATING, attempt_at=attempt_at)
+            else:
+                await self.journal.cover_creates()  # the row is `pending`: the lease covers it
             self.creates_sent += 1
+            self.unsettled_creates += 1
+            outcome: CreatedCustomer | CheckoutError
             try:
-                created = await self.client.customers.create(**row.body, max_retries=0)
-            except RateLimitError as exc:
+                outcome = await self.client.customers._create(row.payload, max_retries=0)
+            except (ServerError, CheckoutConnectionError) as exc:
+                # The API may have acted: the journal says so before anything else happens.
+                if not ambiguous:
+                    await self.journal.record(row.email, RowState.CREATING, attempt_at=attempt_at)
+                    ambiguous = True
+                outcome = exc
+            except CheckoutError as exc:
+                outcome = exc  # a definite answer: the API did not act
+            # Not reached when cancelled mid-send: the create stays unsettled (see `migrate`).
+            self.unsettled_creates -= 1
+
+            if isinstance(outcome, CreatedCustomer):
+                return self._finish(row, RowStatus.CREATED, outcome.id, outcome.request_id)
+            last_error = outcome
+            if isinstance(outcome, RateLimitError):
                 self.writes.rate_limited()
                 rate_limited += 1
-                last_error = exc
                 continue
-            except (ServerError, CheckoutConnectionError) as exc:
-                # The API may have acted: settle the question before creating again.
-                ambiguous = True
+            if isinstance(outcome, (ServerError, CheckoutConnectionError)):
+                # Settle the question before creating again.
                 failures += 1
-                last_error = exc
                 customer = await self._settle(row.email, attempt_at)
                 if customer is not None:
                     return self._finish(row, RowStatus.CREATED, customer.id, customer.request_id)
                 await asyncio.sleep(_backoff(failures))
                 continue
-            except (AuthenticationError, PermissionDeniedError):
-                raise  # every row would fail the same way: stop the run
-            except (ConflictError, UnprocessableEntityError) as exc:
+            if isinstance(outcome, (AuthenticationError, PermissionDeniedError)):
+                raise outcome  # every row would fail the same way: stop the run
+            if isinstance(outcome, (ConflictError, UnprocessableEntityError)):
                 # Perhaps the API refuses a second customer with this email.
                 customer = await self._lookup(row.email)
                 if customer is not None:
                     status = RowStatus.CREATED if ambiguous else RowStatus.EXISTING
                     return self._finish(row, status, customer.id, customer.request_id)
-                return self._fail(row, exc)
-            except (CheckoutApiError, CheckoutArgumentError) as exc:
-                return self._fail(row, exc)
-            return self._finish(row, RowStatus.CREATED, created.id, created.request_id)
+            return self._fail(row, outcome)
         # Every attempt was refused (429) or settled as not created: nothing was created.
         assert last_error is not None
         return self._fail(
@@ -275,9 +311,7 @@ class _Migration:
                 await asyncio.sleep(delay)
             self.lookups_sent += 1
             try:
-                return await self.client.customers.get(email, max_retries=0)
-            except NotFoundError:
-                return None
+                return await self.client.customers._find(email, max_retries=0)
             except RateLimitError as exc:
                 self.reads.rate_limited()
                 rate_limited += 1
@@ -475,7 +509,11 @@ async def migrate(
             settle_seconds=float(settle_seconds),
             max_attempts=max_attempts,
         )
-        await migration.run(rows_of(rows))
+        try:
+            await migration.run(rows_of(rows))
+        finally:
+            if migration.unsettled_creates == 0:
+                opened.release_creates()
         await opened.aclose()
         opened.check()
         return tally.snapshot(

@@ -22,6 +22,7 @@ from typing import Any
 import attrs
 
 from .._errors import CheckoutArgumentError
+from .._transport import json_text
 from .._validation import create_body
 
 __all__ = [
@@ -61,6 +62,8 @@ class Row:
     has no usable email. `body` is the create request to send, None when the row is invalid;
     `error` then says why. `spelling` is the input's own spelling of the email when it differs
     from the key only by letter case: a customer already stored under it must be found too.
+    `payload` is the body as sent (JSON text), set by the readers; a `Row` built by hand without
+    it is validated again before anything is sent.
     """
 
     line: int
@@ -68,6 +71,7 @@ class Row:
     body: Mapping[str, Any] | None = None
     error: str | None = None
     spelling: str | None = None
+    payload: str | None = attrs.field(default=None, repr=False, eq=False)
 
     @property
     def valid(self) -> bool:
@@ -76,8 +80,8 @@ class Row:
     @property
     def fingerprint(self) -> str:
         """A digest of the create request, to notice a row that changed between runs."""
-        canonical = json.dumps(self.body, sort_keys=True, separators=(",", ":"))
-        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:32]
+        payload = self.payload if self.payload is not None else json_text(self.body or {})
+        return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:32]
 
 
 def normalise_email(value: object) -> str | None:
@@ -112,7 +116,13 @@ def row_from_mapping(line: int, fields: Mapping[str, Any]) -> Row:
     except CheckoutArgumentError as exc:
         return _invalid(line, key, str(exc))
     spelling = email.strip()
-    return Row(line=line, email=key, body=body, spelling=spelling if spelling != key else None)
+    return Row(
+        line=line,
+        email=key,
+        body=body,
+        spelling=spelling if spelling != key else None,
+        payload=json_text(body),
+    )
 
 
 def _is_utf8(text: str) -> bool:
@@ -401,4 +411,11 @@ def read_jsonl(path: str | os.PathLike[str]) -> JsonlSource:
 def rows_of(items: Iterable[Row | Mapping[str, Any]]) -> Iterator[Row]:
     """`Row`s from rows or plain create-request mappings (numbered from 1)."""
     for number, item in enumerate(items, start=1):
-        yield item if isinstance(item, Row) else row_from_mapping(number, item)
+        if not isinstance(item, Row):
+            yield row_from_mapping(number, item)
+        elif item.body is not None and item.payload is None:
+            # Built by hand: checked like any other input before it can be sent.
+            checked = row_from_mapping(item.line, item.body)
+            yield attrs.evolve(checked, spelling=item.spelling) if checked.valid else checked
+        else:
+            yield item

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 from collections import Counter
@@ -9,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from checkout_customers import AsyncClient, AuthenticationError, Client
+from checkout_customers import AsyncClient, AuthenticationError, Client, CreatedCustomer
 from checkout_customers.emulator import RunningEmulator, emulator_thread
 from checkout_customers.migration import (
     JournalError,
@@ -274,3 +275,56 @@ async def test_an_account_slower_than_the_client_answers_429_and_nothing_is_lost
     assert report.rate_limited > 0
     assert (report.created, report.failed) == (400, 0)
     assert counts == Counter(f"paced{n}@example.com" for n in range(400))
+
+
+async def test_rows_built_by_hand_are_checked_before_anything_is_sent(
+    client: AsyncClient, emulator: RunningEmulator, journal: Path
+) -> None:
+    rows = [
+        Row(line=1, email="hand@example.com", body={"email": "hand@example.com", "name": "Hand"}),
+        Row(line=2, email="bad@example.com", body={"email": "bad@example.com", "name": "x" * 300}),
+    ]
+    results: list[RowResult] = []
+    report = await migrate(client, rows, journal=journal, progress=results.append, **FAST)
+
+    assert (report.created, report.invalid) == (1, 1)
+    invalid = next(result for result in results if result.status is RowStatus.INVALID)
+    assert invalid.line == 2
+    assert "name" in (invalid.error or "")
+    assert emails_on(emulator) == ["hand@example.com"]
+    assert (await client.customers.get("hand@example.com")).name == "Hand"
+
+
+async def test_a_run_cancelled_with_a_create_in_flight_is_reconciled_by_the_next(
+    journal: Path,
+) -> None:
+    # Every request waits 0.4 s inside the API before acting: the create is still in flight
+    # when the run is cancelled, and lands afterwards.
+    with emulator_thread(fault_slow_before_acting=1.0, fault_slow_ms=400) as emulator:
+        async with AsyncClient(
+            secret_key=emulator.secret_key, base_url=emulator.base_url
+        ) as client:
+            create_sent = asyncio.Event()
+            send_create = client.customers._create
+
+            async def spy(body: str, *, max_retries: int | None) -> CreatedCustomer:
+                create_sent.set()
+                return await send_create(body, max_retries=max_retries)
+
+            client.customers._create = spy  # type: ignore[method-assign]
+            rows = [{"email": "late@example.com", "name": "Late"}]
+            run = asyncio.create_task(migrate(client, rows, journal=journal, **FAST))
+            await asyncio.wait_for(create_sent.wait(), timeout=10)
+            await asyncio.sleep(0.1)  # the request is with the API, not yet acted on
+            run.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await run
+            client.customers._create = send_create  # type: ignore[method-assign]
+
+            results: list[RowResult] = []
+            report = await migrate(client, rows, journal=journal, progress=results.append, **FAST)
+        # The cancelled run's create may have acted, so the row is looked up, not created
+        # again, and it is ours: `created`, not `existing`.
+        assert (report.created, report.existing, report.creates_sent) == (1, 0, 0)
+        assert results[0].status is RowStatus.CREATED
+        assert emulator.count_customers_with_email("late@example.com") == 1
