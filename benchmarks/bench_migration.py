@@ -141,7 +141,7 @@ async def client_pool(base_url: str, items: list[dict[str, Any]]) -> float:
         return len(items) / (time.perf_counter() - started)
 
 
-def bench_overhead(count: int, rounds: int = 7) -> float:
+def bench_overhead(count: int, rounds: int) -> float:
     print(
         f"\n== overhead: no rate limits, {count} rows, concurrency {CONCURRENCY}, "
         f"{rounds} interleaved rounds =="
@@ -176,7 +176,8 @@ def bench_overhead(count: int, rounds: int = 7) -> float:
         )
 
     # Each round runs the three back to back, so a ratio within one round cancels the drift of
-    # a shared machine; the median of those ratios ignores a round that met a burst of noise.
+    # a shared machine; many short rounds and the median of their ratios ignore the rounds
+    # that met a burst of noise (short rounds also count the set-up of each contender more).
     def ratio(numerators: list[float], denominators: list[float]) -> float:
         return statistics.median(n / d for n, d in zip(numerators, denominators, strict=True))
 
@@ -294,7 +295,9 @@ def bench_memory(small: int, large: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", choices=("rate", "overhead", "official", "memory"))
-    parser.add_argument("--rows", type=int, default=3000, help="rows for overhead and official")
+    parser.add_argument("--rows", type=int, default=3000, help="rows for the official SDK runs")
+    parser.add_argument("--overhead-rows", type=int, default=1000, help="rows per overhead round")
+    parser.add_argument("--rounds", type=int, default=21, help="interleaved overhead rounds")
     parser.add_argument("--rate-rows", type=int, default=1500, help="rows for the rate runs")
     parser.add_argument("--small-rows", type=int, default=1000)
     parser.add_argument("--large-rows", type=int, default=100_000)
@@ -302,7 +305,7 @@ def main() -> None:
     if args.only in (None, "rate"):
         bench_rate(args.rate_rows)
     if args.only in (None, "overhead"):
-        bench_overhead(args.rows)
+        bench_overhead(args.overhead_rows, args.rounds)
     if args.only in (None, "official"):
         bench_official(args.rows)
     if args.only in (None, "memory"):

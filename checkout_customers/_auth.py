@@ -25,6 +25,9 @@ TokenFetcher = Callable[[OAuthCredentials], Awaitable[Any]]
 
 
 class Authenticator(Protocol):
+    def cached(self) -> str | None:
+        """The `Authorization` header to send now, when it is known without waiting."""
+
     async def authorization(self) -> str:
         """The value of the `Authorization` header to send now."""
 
@@ -35,6 +38,9 @@ class Authenticator(Protocol):
 class SecretKeyAuthenticator:
     def __init__(self, key: SecretKey) -> None:
         self._header = f"Bearer {key.value}"
+
+    def cached(self) -> str:
+        return self._header
 
     async def authorization(self) -> str:
         return self._header
@@ -57,19 +63,19 @@ class OAuthAuthenticator:
     def __repr__(self) -> str:
         return f"OAuthAuthenticator(client_id={self._credentials.client_id!r})"
 
-    def _fresh(self) -> str | None:
+    def cached(self) -> str | None:
         if self._header is not None and time.monotonic() < self._expires_at:
             return self._header
         return None
 
     async def authorization(self) -> str:
-        header = self._fresh()
+        header = self.cached()
         if header is not None:
             return header
         if self._lock is None:
             self._lock = asyncio.Lock()
         async with self._lock:
-            header = self._fresh()  # another caller may have fetched it while we waited
+            header = self.cached()  # another caller may have fetched it while we waited
             if header is not None:
                 return header
             body = await self._fetch_token(self._credentials)

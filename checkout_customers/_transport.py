@@ -203,7 +203,7 @@ class Transport:
         refreshed_token = False
         unanswered_before = False
         while True:
-            authorization = basic_auth or await self._auth.authorization()
+            authorization = basic_auth or self._auth.cached() or await self._auth.authorization()
             headers = {**self._request_headers, "Authorization": authorization}
             if content_type is not None:
                 headers["Content-Type"] = content_type

@@ -38,6 +38,8 @@ def _require_str(value: object, field: str) -> str:
 
 def _require_unicode(value: str, field: str, *, subject: str = "") -> None:
     # A lone surrogate (from a JSON `\udXXX` escape, say) cannot be sent as UTF-8.
+    if value.isascii():
+        return
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:

@@ -6,13 +6,16 @@ For each email, in this order:
    new rows, rows left unfinished by an earlier run, finished rows and repeated emails apart
    (without holding the input's emails in memory).
 2. A bounded pool of workers takes the new and unfinished rows. A row is looked up by email
-   (read budget); found means `existing`. Otherwise the journal durably records `creating`
-   before the create is sent (write budget, no automatic retry).
+   (read budget); found means `existing`. Otherwise the create is sent (write budget, no
+   automatic retry) under the journal's lease, which tells a later run that this run's
+   unfinished rows may have been sent if it dies (see `_journal`).
 3. A create that got no definite answer (timeout, dropped connection, 5xx) may have acted, so
-   the email is looked up again until the answer is definite: found means `created`; not
-   found is trusted only once `settle_seconds` have passed since the create was sent (a request
-   still travelling inside the API must not land after we create again). Only then is the
-   create sent again. A row left `creating` by a killed run is reconciled the same way.
+   the journal records `creating` with its send time, and the email is looked up again until
+   the answer is definite: found means `created`; not found is trusted only once
+   `settle_seconds` have passed since the create was sent (a request still travelling inside
+   the API must not land after we create again). Only then is the create sent again, after a
+   committed `creating` with the new send time. A row left `creating` by a killed run is
+   reconciled the same way.
 4. A 429 means the API did not act: the request waits for the (now slower) rate limiter and
    goes again.
 """
