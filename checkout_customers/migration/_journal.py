@@ -12,7 +12,9 @@ records guard creates:
 - A row whose create got no definite answer is recorded `creating` with the send time, and
   every further create of it is preceded by a committed `creating` with the new send time.
 
-Changes made during one turn of the event loop are committed together (group commit).
+Changes are committed together (group commit): at the end of the event loop's turn when someone
+waits for one of them, else within `_OUTCOME_COMMIT_SECONDS` (outcomes, which nothing waits for:
+a kill loses at most those, and their rows are looked up again).
 
 Durability: WAL with `synchronous=NORMAL`. A commit is in the operating system's hands before
 the request it guards is sent, so it survives any death of the process (SIGKILL included). An
@@ -56,6 +58,7 @@ _T = TypeVar("_T")
 _LEASE_SECONDS = 3.0
 _RENEW_BEFORE_SECONDS = 2.0
 _SET_LEASE_SQL = "INSERT OR REPLACE INTO meta VALUES ('creates_until', ?)"
+_OUTCOME_COMMIT_SECONDS = 0.05
 
 _SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -152,7 +155,8 @@ class Journal:
         self._closed = False
         self._failure: BaseException | None = None
         self._pending: list[_Op] = []
-        self._flush_scheduled = False
+        self._flush_soon = False
+        self._flush_later: asyncio.TimerHandle | None = None
         self._lease_until = 0.0  # committed; 0 while this run holds no lease
         self._renewal: asyncio.Future[None] | None = None
 
@@ -215,13 +219,21 @@ class Journal:
         if self._closed:
             raise JournalError(f"{self.path}: the journal is closed")
         self._pending.append(op)
-        if not self._flush_scheduled:
-            self._flush_scheduled = True
-            asyncio.get_running_loop().call_soon(self._flush)
+        if self._flush_soon:
+            return
+        loop = asyncio.get_running_loop()
+        if op.future is not None:
+            self._flush_soon = True
+            loop.call_soon(self._flush)
+        elif self._flush_later is None:
+            self._flush_later = loop.call_later(_OUTCOME_COMMIT_SECONDS, self._flush)
 
     def _flush(self) -> None:
-        """Commit everything queued during this turn of the loop in one transaction."""
-        self._flush_scheduled = False
+        """Commit everything queued in one transaction."""
+        self._flush_soon = False
+        if self._flush_later is not None:
+            self._flush_later.cancel()
+            self._flush_later = None
         batch, self._pending = self._pending, []
         if not batch:
             return
@@ -308,11 +320,11 @@ class Journal:
         request_id: str | None = None,
         error: str | None = None,
     ) -> None:
-        """Queue a state change without waiting for the commit.
+        """Queue a state change, committed within `_OUTCOME_COMMIT_SECONDS`; do not wait.
 
         For outcomes only (`created`, `existing`, `failed`): if the process dies before the
-        commit, the row is still `creating` or `pending` and the next run looks it up again,
-        which is safe. A failed commit is raised by `check`.
+        commit, the row is still `creating` or `pending` (suspect, under the lease) and the next
+        run looks it up again, which is safe. A failed commit is raised by `check`.
         """
         values = (state.value, customer_id, request_id, error, None, time.time(), email)
         self._enqueue(_Op(update=values))

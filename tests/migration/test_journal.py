@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -252,3 +254,17 @@ async def test_a_damaged_lease_is_a_clear_journal_error(journal: Path) -> None:
     connection.close()
     with pytest.raises(JournalError, match="damaged"):
         Journal(journal, target=TARGET)
+
+
+async def test_an_outcome_is_on_disk_soon_without_more_work(journal: Path, tmp_path: Path) -> None:
+    opened = Journal(journal, target=TARGET)
+    try:
+        await opened.claim([row(1, "a@x.io")])
+        opened.record_soon("a@x.io", RowState.CREATED, customer_id="cus_a")
+        await asyncio.sleep(0.3)
+        # What a kill now would leave behind: the database and its write-ahead log.
+        for suffix in ("", "-wal"):
+            shutil.copy(f"{journal}{suffix}", tmp_path / f"copy.sqlite3{suffix}")
+    finally:
+        await opened.aclose()
+    assert stored_rows(tmp_path / "copy.sqlite3")["a@x.io"] == ("created", None)
