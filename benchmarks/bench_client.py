@@ -3,9 +3,9 @@
     python benchmarks/bench_client.py [--requests N] [--concurrency C]
 
 The emulator runs in a child process (its own core), unthrottled. Each contender does the same
-bounded work over loopback: N GETs of one customer by id, then N creates. Figures are the best
-of interleaved rounds, in operations per second, and the ratio to raw aiohttp (the ceiling: no
-validation, no models).
+bounded work over loopback: N GETs of one customer by id, then N creates. Figures are medians
+over interleaved rounds, in operations per second, and the median of each round's ratio to raw
+aiohttp (the ceiling: no validation, no models).
 
 Contenders:
 - raw aiohttp: one ClientSession, C concurrent workers, `json.loads` of the body;
@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import statistics
 import sys
 import time
 from collections.abc import Awaitable, Callable
@@ -110,9 +111,9 @@ def official_sdk(base_url: str, total: int, threads: int) -> dict[str, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--concurrency", type=int, default=16)
-    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds; best kept")
+    parser.add_argument("--rounds", type=int, default=9, help="interleaved rounds")
     args = parser.parse_args()
     total, concurrency = args.requests, args.concurrency
 
@@ -122,28 +123,32 @@ def main() -> None:
         "checkout-sdk, 1 thread": lambda url: official_sdk(url, total // 4, 1),
         f"checkout-sdk, {concurrency} threads": lambda url: official_sdk(url, total, concurrency),
     }
-    results: dict[str, dict[str, float]] = {}
+    rounds: dict[str, list[dict[str, float]]] = {name: [] for name in contenders}
     with emulator_process() as base_url:
-        # Rounds alternate the contenders so that drift in the machine affects all alike; the
-        # best round is the least disturbed by other processes.
+        # Rounds alternate the contenders, and ratios are taken within a round, so that drift
+        # in a shared machine affects all alike; medians ignore the rounds hit by a burst.
         for _ in range(args.rounds):
             for name, run in contenders.items():
-                figures = run(base_url)
-                best = results.setdefault(name, figures)
-                for operation, rate in figures.items():
-                    best[operation] = max(best[operation], rate)
+                rounds[name].append(run(base_url))
 
     print(
         f"python {sys.version.split()[0]}, {os.cpu_count()} cores, {total} requests per "
-        f"operation, concurrency {concurrency}, best of {args.rounds} rounds, emulator in a "
-        "child process"
+        f"operation, concurrency {concurrency}, medians of {args.rounds} interleaved rounds, "
+        "emulator in a child process"
     )
-    baseline = results["raw aiohttp"]
+    baseline = rounds["raw aiohttp"]
     print(f"{'contender':<26}{'get/s':>9}{'ratio':>8}{'create/s':>10}{'ratio':>8}")
-    for name, figures in results.items():
+    for name, figures in rounds.items():
+        rate = {op: statistics.median(one[op] for one in figures) for op in ("get", "create")}
+        ratio = {
+            op: statistics.median(
+                mine[op] / raw[op] for mine, raw in zip(figures, baseline, strict=True)
+            )
+            for op in ("get", "create")
+        }
         print(
-            f"{name:<26}{figures['get']:>9.0f}{figures['get'] / baseline['get']:>8.2f}"
-            f"{figures['create']:>10.0f}{figures['create'] / baseline['create']:>8.2f}"
+            f"{name:<26}{rate['get']:>9.0f}{ratio['get']:>8.2f}"
+            f"{rate['create']:>10.0f}{ratio['create']:>8.2f}"
         )
 
 

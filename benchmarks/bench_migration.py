@@ -1,6 +1,6 @@
 """Migration benchmarks: rate-limit use, overhead, the official SDK, and memory.
 
-    python benchmarks/bench_migration.py                    # every benchmark (about 4 minutes)
+    python benchmarks/bench_migration.py                    # every benchmark (about 5 minutes)
     python benchmarks/bench_migration.py --only rate        # or overhead, official, memory
     python benchmarks/bench_migration.py --large-rows 20000 # a shorter memory run
 
