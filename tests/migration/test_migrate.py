@@ -298,9 +298,9 @@ async def test_rows_built_by_hand_are_checked_before_anything_is_sent(
 async def test_a_run_cancelled_with_a_create_in_flight_is_reconciled_by_the_next(
     journal: Path,
 ) -> None:
-    # Every request waits 0.4 s inside the API before acting: the create is still in flight
+    # Every request waits 1 s inside the API before acting: the create is still in flight
     # when the run is cancelled, and lands afterwards.
-    with emulator_thread(fault_slow_before_acting=1.0, fault_slow_ms=400) as emulator:
+    with emulator_thread(fault_slow_before_acting=1.0, fault_slow_ms=1000) as emulator:
         async with AsyncClient(
             secret_key=emulator.secret_key, base_url=emulator.base_url
         ) as client:
@@ -315,7 +315,7 @@ async def test_a_run_cancelled_with_a_create_in_flight_is_reconciled_by_the_next
             rows = [{"email": "late@example.com", "name": "Late"}]
             run = asyncio.create_task(migrate(client, rows, journal=journal, **FAST))
             await asyncio.wait_for(create_sent.wait(), timeout=10)
-            await asyncio.sleep(0.1)  # the request is with the API, not yet acted on
+            await asyncio.sleep(0.3)  # the request is with the API, not yet acted on
             run.cancel()
             with pytest.raises(asyncio.CancelledError):
                 await run
