@@ -370,14 +370,6 @@ class Journal:
         if self._failure is not None:
             raise self._failure
 
-    async def counts(self) -> dict[str, int]:
-        """How many emails are in each state."""
-
-        def count(connection: sqlite3.Connection) -> dict[str, int]:
-            return dict(connection.execute("SELECT state, count(*) FROM rows GROUP BY state"))
-
-        return await self._submit(count)
-
 
 # A chunk of claims is read and inserted with a few multi-row statements, not one per row:
 # each statement costs a round of the sqlite3 module's Python glue.

@@ -248,9 +248,7 @@ class _Migration:
         rate_limited = 0
         last_error: BaseException | None = None
         while failures < self.max_attempts and rate_limited < _MAX_RATE_LIMITED:
-            delay = self.writes.reserve()
-            if delay:
-                await asyncio.sleep(delay)
+            await self.writes.acquire()
             # Stamped after the pacing wait, so the settle window counts from the send.
             attempt_at = time.time()
             if ambiguous:
@@ -309,9 +307,7 @@ class _Migration:
         failures = 0
         rate_limited = 0
         while True:
-            delay = self.reads.reserve()
-            if delay:
-                await asyncio.sleep(delay)
+            await self.reads.acquire()
             self.lookups_sent += 1
             try:
                 return await self.client.customers._find(email, max_retries=0)
