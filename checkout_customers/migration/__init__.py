@@ -22,7 +22,9 @@ from ._migrate import (
 )
 from ._progress import ProgressDisplay, format_summary
 from ._report import MigrationReport, RowResult, RowStatus
-from ._rows import CsvSource, JsonlSource, MigrationInputError, Row, read_csv, read_jsonl
+from ._csv_input import CsvSource, read_csv
+from ._jsonl_input import JsonlSource, read_jsonl
+from ._rows import MigrationInputError, Row
 from ._sync import migrate as migrate_sync
 
 __all__ = [
