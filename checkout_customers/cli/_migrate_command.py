@@ -40,6 +40,7 @@ from ..migration import (
     read_csv,
     read_jsonl,
 )
+from ..migration._paths import NamedPath, Role, check_distinct
 from ._arguments import (
     EXIT_FAILURES,
     EXIT_INTERRUPTED,
@@ -149,6 +150,28 @@ def _target(args: argparse.Namespace) -> Iterator[AsyncClient]:
         yield AsyncClient(secret_key=emulator.secret_key, base_url=emulator.base_url)
 
 
+#: The options naming a file the command writes (`--report`): each is checked against the
+#: input, the journal and the others before anything is opened. A new one is one more name.
+_OUTPUT_OPTIONS = ("report",)
+
+
+def _check_paths(args: argparse.Namespace, journal: str) -> None:
+    """Raise `CheckoutArgumentError` when two of the command's files are one file."""
+    if args.journal is not None:
+        journal_label = "--journal"
+    else:
+        journal_label = "the temporary journal" if args.emulator else "the default journal"
+    paths = [
+        NamedPath("INPUT", args.input, role=Role.INPUT),
+        NamedPath(journal_label, journal, role=Role.JOURNAL),
+    ]
+    for name in _OUTPUT_OPTIONS:
+        value = getattr(args, name)
+        if value is not None:
+            paths.append(NamedPath(f"--{name}", value))
+    check_distinct(paths)
+
+
 def _resume_command(args: argparse.Namespace, journal: str) -> str:
     words = ["checkout-customers", "migrate", args.input, "--journal", journal]
     if args.report:
@@ -177,6 +200,10 @@ def run(args: argparse.Namespace) -> int:
             journal = os.path.join(folder, "journal.sqlite3")
         elif journal is None:
             journal = args.input + ".journal.sqlite3"
+        try:
+            _check_paths(args, journal)
+        except CheckoutArgumentError as exc:
+            return _error(str(exc))
         try:
             client = stack.enter_context(_target(args))
         except CheckoutArgumentError as exc:
