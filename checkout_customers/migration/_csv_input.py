@@ -81,7 +81,7 @@ class CsvSource:
             elif cells and (len(cells) > 1 or cells[0].strip()):  # a blank line is not a row
                 try:
                     row = self._row(line, cells)
-                except Exception as exc:  # noqa: BLE001 - one bad row is invalid, not a crash
+                except Exception as exc:
                     row = unreadable_row(line, exc)
                 yield row
 

@@ -55,10 +55,8 @@ def _describe(character: str) -> str:
 
 
 def _check_characters(text: str) -> None:
-    if text.isascii():
-        # Only C0 controls and DEL can be refused in ASCII; the common case stays cheap.
-        if text.isprintable():
-            return
+    if text.isascii() and text.isprintable():
+        return  # only C0 controls and DEL can be refused in ASCII: the common case stays cheap
     for position, character in enumerate(text, start=1):
         category = unicodedata.category(character)
         if category == "Cs":  # worded as `customers.create` words it

@@ -69,7 +69,7 @@ def _jsonl_row(number: int, line: str) -> Row:
         return Row(line=number, email=None, error="unparseable JSON: nested too deeply")
     except ValueError as exc:
         return Row(line=number, email=None, error=f"unparseable JSON: {exc}")
-    except Exception as exc:  # noqa: BLE001 - one bad line is an invalid row, not a crash
+    except Exception as exc:
         return unreadable_row(number, exc)
     if not isinstance(value, dict):
         return Row(
@@ -79,7 +79,7 @@ def _jsonl_row(number: int, line: str) -> Row:
         )
     try:
         return row_from_mapping(number, value)
-    except Exception as exc:  # noqa: BLE001 - one bad line is an invalid row, not a crash
+    except Exception as exc:
         return unreadable_row(number, exc)
 
 

@@ -169,7 +169,7 @@ def create_private(path: str | os.PathLike[str]) -> IO[str]:
     flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0)
     descriptor = os.open(path, flags, _PRIVATE_MODE)
     try:
-        return open(descriptor, "w", encoding="utf-8")  # noqa: SIM115 - the caller closes it
+        return open(descriptor, "w", encoding="utf-8")
     except BaseException:
         os.close(descriptor)
         raise

@@ -155,6 +155,6 @@ def rows_of(items: Iterable[Row | Mapping[str, Any]]) -> Iterator[Row]:
                 row = attrs.evolve(checked, spelling=item.spelling) if checked.valid else checked
             else:
                 row = row_from_mapping(number, item)
-        except Exception as exc:  # noqa: BLE001 - one bad item is an invalid row, not a crash
+        except Exception as exc:
             row = unreadable_row(number if not isinstance(item, Row) else item.line, exc)
         yield row

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import tracemalloc
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,7 @@ import pytest
 
 from checkout_customers import AsyncClient
 from checkout_customers.emulator import RunningEmulator
-from checkout_customers.migration import migrate, read_csv, read_jsonl
+from checkout_customers.migration import Row, migrate, read_csv, read_jsonl
 from checkout_customers.migration._input_files import MAX_LINE_CHARACTERS
 
 from .conftest import FAST, cli_env, emails_on, read_report, run_cli
@@ -63,9 +63,7 @@ async def test_a_line_nested_100000_deep_is_invalid_and_the_run_goes_on_and_reru
 def test_the_command_reports_a_deep_line_invalid_without_a_traceback(
     emulator: RunningEmulator, tmp_path: Path
 ) -> None:
-    source = _jsonl(
-        tmp_path / "in.jsonl", ['{"email": "a@example.com"}', DEEP_LINES[1], "{}"]
-    )
+    source = _jsonl(tmp_path / "in.jsonl", ['{"email": "a@example.com"}', DEEP_LINES[1], "{}"])
     report_path = tmp_path / "report.jsonl"
     arguments = ("migrate", str(source), "--report", str(report_path))
     throttle = ("--write-rate", "none", "--read-rate", "none")
@@ -99,9 +97,7 @@ async def test_any_exception_reading_one_row_makes_that_row_invalid(
     rows: list[Mapping[str, Any]] = [{"email": "a@example.com"}, _Unreadable()]
     rows.append({"email": "b@example.com"})
     report_path = tmp_path / "report.jsonl"
-    report = await migrate(
-        client, rows, journal=tmp_path / "j.sqlite3", report=report_path, **FAST
-    )
+    report = await migrate(client, rows, journal=tmp_path / "j.sqlite3", report=report_path, **FAST)
     assert (report.rows, report.created, report.invalid) == (3, 2, 1)
     bad = read_report(report_path)[1]
     assert (bad["line"], bad["status"], bad["email"]) == (2, "invalid", None)
@@ -139,7 +135,7 @@ def test_a_json_field_too_large_is_invalid(tmp_path: Path) -> None:
     assert good.valid
 
 
-def _peak_bytes_reading(source: read_csv | read_jsonl) -> tuple[list[Any], int]:  # type: ignore[valid-type]
+def _peak_bytes_reading(source: Iterable[Row]) -> tuple[list[Row], int]:
     tracemalloc.start()
     try:
         rows = list(source)
@@ -248,7 +244,9 @@ def test_a_line_one_character_over_the_limit_is_skipped(tmp_path: Path) -> None:
 def test_a_jsonl_row_that_is_not_utf8_is_invalid_and_reading_goes_on(tmp_path: Path) -> None:
     path = tmp_path / "in.jsonl"
     padding = b"".join(b'{"email": "user%d@example.com"}\n' % number for number in range(500))
-    path.write_bytes(padding + b'{"email": "a@example.com", "name": "Caf\xe9"}\n{"email": "b@x.io"}\n')
+    path.write_bytes(
+        padding + b'{"email": "a@example.com", "name": "Caf\xe9"}\n{"email": "b@x.io"}\n'
+    )
     *_, bad, good = read_jsonl(path)
     assert (bad.line, bad.email, bad.error) == (501, None, "the row is not valid UTF-8")
     assert (good.line, good.email) == (502, "b@x.io")

@@ -66,8 +66,14 @@ def test_sharp_s_stays_distinct_from_ss(tmp_path: Path) -> None:
     ("email", "reason"),
     [
         ("a\u200b@example.com", "an invisible formatting character (U+200B ZERO WIDTH SPACE)"),
-        ("a@exam\ufeffple.com", "an invisible formatting character (U+FEFF ZERO WIDTH NO-BREAK SPACE)"),
-        ("\u202eab@example.com", "an invisible formatting character (U+202E RIGHT-TO-LEFT OVERRIDE)"),
+        (
+            "a@exam\ufeffple.com",
+            "an invisible formatting character (U+FEFF ZERO WIDTH NO-BREAK SPACE)",
+        ),
+        (
+            "\u202eab@example.com",
+            "an invisible formatting character (U+202E RIGHT-TO-LEFT OVERRIDE)",
+        ),
         ("a\u00ad@example.com", "an invisible formatting character (U+00AD SOFT HYPHEN)"),
         ("a\x07b@example.com", "a control character (U+0007)"),
         ("a\x85b@example.com", "a control character (U+0085)"),
