@@ -75,7 +75,7 @@ def _ascii_domain(domain: str) -> str:
             label if label.isascii() else idna.alabel(label).decode("ascii")
             for label in mapped.split(".")
         ]
-    except idna.IDNAError as exc:
+    except (idna.IDNAError, UnicodeError) as exc:
         raise _fail(
             f"the domain {domain!r} is not a valid internationalised domain name ({exc})"
         ) from None

@@ -8,10 +8,13 @@ import unicodedata
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from checkout_customers import AsyncClient
+from checkout_customers import AsyncClient, CheckoutArgumentError
 from checkout_customers.emulator import RunningEmulator
 from checkout_customers.migration import migrate, read_csv, read_jsonl
+from checkout_customers.migration._email_key import email_key
 
 from .conftest import FAST, read_report, write_csv
 
@@ -163,3 +166,45 @@ async def test_a_customer_stored_under_the_input_spelling_is_found_not_created_a
     )
     assert (report.created, report.existing) == (0, 1)
     assert len(emulator.customers()) == 1
+
+
+_EMAIL_ALPHABET = st.sampled_from(
+    [
+        "a",
+        "B",
+        "é",
+        "e\u0301",
+        "ß",
+        "İ",
+        "ü",
+        "例",
+        "@",
+        ".",
+        "-",
+        "_",
+        " ",
+        "\u200b",
+        "\x00",
+        "。",
+        "xn--",
+        "\ufeff",
+        "\U0001f600",
+        "\u0345",
+        "ǅ",
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_EMAIL_ALPHABET, max_size=12).map("".join) | st.text(max_size=40))
+def test_a_key_is_its_own_key_and_bad_text_is_an_argument_error(text: str) -> None:
+    refused: CheckoutArgumentError | None = None
+    try:
+        key = email_key(text)
+    except CheckoutArgumentError as exc:
+        refused = exc
+    if refused is not None:
+        assert str(refused).startswith("email: ")
+        return
+    assert email_key(key) == key
+    assert unicodedata.is_normalized("NFC", key)
