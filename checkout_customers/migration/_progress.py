@@ -223,9 +223,12 @@ class ProgressDisplay:
             return
         self.finished = True
         self._ended = now = self._clock()
-        self._render(now)
         if self._live is not None:
-            self._live.stop()
+            self._live.stop()  # draws the last state
+        else:
+            self._render(now)
+            if self._live is not None:
+                self._live.stop()
 
     # -- measuring -----------------------------------------------------------------------------
 
