@@ -283,8 +283,8 @@ class ProgressDisplay:
         if total:
             share = min(1.0, self.done / total)
             parts.append(Part((("", _BAR),), bar=True))
-            count = f"{_number(self.done)}/{_number(total)}"
-            parts.append(Part(((f"{count} rows", _UNITS), (count, _COUNT)), style="bold"))
+            done = f"{_number(self.done)}/{_number(total)}"
+            parts.append(Part(((f"{done} rows", _UNITS), (done, _COUNT)), style="bold"))
             # Rounded down: 99.6% is not done.
             parts.append(Part(((f"{int(share * 100)}%", _PERCENT),)))
         else:
@@ -300,8 +300,8 @@ class ProgressDisplay:
         if problems:
             # One part: by status while there is room, else their sum.
             each = _GAP.join(f"{status} {_number(count)}" for status, count in problems)
-            total = _number(sum(count for _, count in problems))
-            parts.append(Part(((each, _PROBLEMS_EACH), (f"problems {total}", _PROBLEMS)), "red"))
+            summed = f"problems {_number(sum(count for _, count in problems))}"
+            parts.append(Part(((each, _PROBLEMS_EACH), (summed, _PROBLEMS)), "red"))
         return parts
 
     def _state_parts(self, now: float) -> Iterator[Part]:

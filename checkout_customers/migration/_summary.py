@@ -165,7 +165,10 @@ def _summarise(
     notes: list[tuple[str, bool]] = []
     if report.already_done:
         notes.append(
-            (f"{report.already_done} rows were already done by an earlier run (nothing sent).", False)
+            (
+                f"{report.already_done} rows were already done by an earlier run (nothing sent).",
+                False,
+            )
         )
     if not_started:
         notes.append(
@@ -308,13 +311,14 @@ def _print_rich(summary: _Summary, file: IO[str], *, width: int | None, terminal
     # Every cell is a Text, never markup: a `[` in an email or a reason is only a bracket.
     console = Console(file=file, width=width, highlight=False, force_terminal=terminal or None)
     console.print(Text(summary.headline, style="bold"))
-    table = Table(box=box.SIMPLE_HEAD, show_footer=True, pad_edge=False)
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, show_footer=True, pad_edge=False)
     table.add_column("status", footer="total", no_wrap=True)
     table.add_column("rows", footer=Text(str(summary.total)), justify="right", no_wrap=True)
     for status, count in summary.table:
         style = "red" if status in PROBLEM_STATUSES and count else ""
         table.add_row(Text(status, style=style), Text(str(count), style=style))
     console.print(table)
+    console.print()
     for note, warning in summary.notes:
         console.print(Text(note, style="yellow" if warning else ""))
     for detail in summary.details:
@@ -323,13 +327,13 @@ def _print_rich(summary: _Summary, file: IO[str], *, width: int | None, terminal
         return
     console.print()
     console.print(Text(summary.problems_heading, style="bold"))
-    problems = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    problems = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
     # Line numbers and statuses are never wrapped; an email or a reason too long for the
     # terminal folds onto more lines, so nothing is cut off.
     problems.add_column("line", justify="right", no_wrap=True)
     problems.add_column("email", overflow="fold")
     problems.add_column("status", no_wrap=True)
-    problems.add_column("reason", overflow="fold", ratio=1)
+    problems.add_column("reason", overflow="fold")
     for line, email, status, reason in summary.problems:
         problems.add_row(Text(line), Text(email), Text(status, style="red"), Text(reason))
     console.print(problems)

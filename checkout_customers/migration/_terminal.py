@@ -47,8 +47,7 @@ def printable(text: str) -> str:
     if text.isprintable():
         return text
     return "".join(
-        _escape(char) if unicodedata.category(char) in _UNSAFE_CATEGORIES else char
-        for char in text
+        _escape(char) if unicodedata.category(char) in _UNSAFE_CATEGORIES else char for char in text
     )
 
 

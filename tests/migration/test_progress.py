@@ -1,4 +1,4 @@
-"""The progress display: honest counts, rate and ETA; a live line that fits; plain lines elsewhere."""
+"""The progress display: honest rate and ETA, a live line that fits, plain lines elsewhere."""
 
 from __future__ import annotations
 
@@ -204,7 +204,9 @@ def test_an_interrupted_run_stops_the_bar_where_the_run_stopped(not_started: Row
         clock.now += 0.01
         display.update(created(line))
     for line in range(300, 1_000):  # what the engine reports for the rows it never started
-        display.update(RowResult(line, not_started.email, not_started.status, error=not_started.error))
+        display.update(
+            RowResult(line, not_started.email, not_started.status, error=not_started.error)
+        )
     display.finish()
     last = visible_frames(stream.getvalue())[-1]
     assert "300/1,000 rows  30%  stopped" in last
