@@ -272,10 +272,12 @@ async def _migrate(
                 should_stop=lambda: interrupts > 0,
                 settle_seconds=args.settle_seconds,
             )
+        display.total = report.rows  # every row was reported, even if it was not counted yet
+        display.finish()
     except asyncio.CancelledError:
         raise KeyboardInterrupt from None
     finally:
-        display.finish()  # also when aborted: a live display gives the cursor back
+        display.close()  # also when aborted: a live display gives the cursor back
         for task in background:
             task.cancel()
         await asyncio.gather(*background, return_exceptions=True)

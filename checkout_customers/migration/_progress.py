@@ -162,6 +162,7 @@ class ProgressDisplay:
         self.problems = ProblemRows()
         self.pause_reason: str | None = None
         self.finished = False
+        self._closed = False
         self._clock = clock
         self._started = clock()
         self._ended: float | None = None
@@ -194,7 +195,7 @@ class ProgressDisplay:
     def tick(self) -> None:
         """Redraw if `interval` has passed since the last drawing."""
         now = self._clock()
-        if now - self._last_render >= self.interval:
+        if not self.finished and now - self._last_render >= self.interval:
             self._render(now)
 
     def paused(self, reason: str | None) -> None:
@@ -210,6 +211,8 @@ class ProgressDisplay:
             # The rate is measured afresh: the paused time says nothing about the pace ahead.
             self._samples.clear()
             self._samples.append((now, self.worked))
+        if self.finished:
+            return
         if self.live:
             self._render(now)
         elif reason is not None:
@@ -219,7 +222,7 @@ class ProgressDisplay:
 
     def finish(self) -> None:
         """Draw the last state and leave the line (a terminal keeps it). Safe to call twice."""
-        if self.finished:
+        if self.finished or self._closed:
             return
         self.finished = True
         self._ended = now = self._clock()
@@ -229,6 +232,15 @@ class ProgressDisplay:
             self._render(now)
             if self._live is not None:
                 self._live.stop()
+
+    def close(self) -> None:
+        """Stop drawing without a last state (the run failed or was aborted): a live line stays
+        as last drawn, and the cursor is given back. Nothing to do after `finish`."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._live is not None and not self.finished:
+            self._live.stop()  # the last drawing of the running line, then a new line
 
     # -- measuring -----------------------------------------------------------------------------
 

@@ -219,3 +219,16 @@ def test_after_ctrl_c_the_bar_stays_where_the_run_stopped(
     summary = ESCAPE.sub("", output)
     assert re.search(rf"not_started\s+{1000 - created}\b", summary)
     assert re.search(r"failed\s+0\b", summary)
+
+
+def test_a_run_refused_before_any_row_prints_no_progress(
+    account: RunningEmulator, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    source = write_csv(tmp_path / "in.csv", [["a@example.com", "A"]])
+    garbage = tmp_path / "garbage.sqlite3"
+    garbage.write_bytes(b"this is not sqlite" * 100)
+    assert main(["migrate", str(source), "--journal", str(garbage)]) == 2
+    out, err = capsys.readouterr()
+    assert "not a migration journal" in err
+    assert "progress" not in err
+    assert out == ""

@@ -329,3 +329,27 @@ def test_finish_twice_draws_the_last_state_once() -> None:
     display.finish()
     display.finish()
     assert len(stream.getvalue().splitlines()) == 1
+
+
+def test_close_after_a_failure_gives_the_terminal_back_without_a_verdict() -> None:
+    stream, clock = io.StringIO(), Clock()
+    display = ProgressDisplay(stream, total=10, live=True, width=80, clock=clock)
+    clock.now += 1
+    display.update(created(2))
+    display.close()  # the run raised, or a second Ctrl-C abandoned it
+    display.close()
+    display.finish()  # too late: nothing more is drawn
+    output = stream.getvalue()
+    assert output.endswith("\n\x1b[?25h")
+    assert "nothing to do" not in output
+    last = visible_frames(output)[-1]
+    assert (
+        last == "━" + "─" * 15 + "  1/10 rows  10%  1.0 rows/s  elapsed 0:01  ETA 0:09  created 1"
+    )
+
+
+def test_a_run_that_failed_before_any_row_shows_no_progress_line() -> None:
+    stream = io.StringIO()
+    display = ProgressDisplay(stream, live=False, clock=Clock())
+    display.close()
+    assert stream.getvalue() == ""
