@@ -232,3 +232,27 @@ def test_a_run_refused_before_any_row_prints_no_progress(
     assert "not a migration journal" in err
     assert "progress" not in err
     assert out == ""
+
+
+def test_a_resume_reports_the_pace_of_its_own_rows(
+    account: RunningEmulator, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # 300 rows done by a first run, 60 new ones at 40 creates/s: the rerun's rate is its own
+    # (~40 rows/s), not the 360 rows it read divided by its time (~200 rows/s).
+    rows = [[f"r{n}@example.com", "R"] for n in range(360)]
+    source = write_csv(tmp_path / "in.csv", rows[:300])
+    assert main(["migrate", str(source), *UNTHROTTLED]) == 0
+    write_csv(source, rows)
+    capsys.readouterr()
+    paced = ("--write-rate", "40", "--read-rate", "40", "--settle-seconds", "0.2")
+    assert main(["migrate", str(source), *paced]) == 0
+    out, err = capsys.readouterr()
+    headline = re.fullmatch(r".* finished in 0:0\d \((\d+\.\d) rows/s\)", out.splitlines()[0])
+    assert headline is not None, out
+    assert 20 <= float(headline.group(1)) <= 60
+    last = err.splitlines()[-1]
+    assert last.startswith("progress: 360/360 rows  100%"), last
+    shown = re.search(r"  (\d+\.\d) rows/s", last)
+    assert shown is not None, last
+    assert 20 <= float(shown.group(1)) <= 60
+    assert "300 rows were already done by an earlier run" in out
