@@ -67,8 +67,8 @@ _STATE = 20  # paused: why / nothing to do: why
 _ETA = _NOT_STARTED_COUNT = 30
 _PROBLEMS = 35  # "problems 12"
 _ELAPSED = 40
-_BAR = 55
 _RATE = 50
+_BAR = 55
 _PROBLEMS_EACH = 60  # "failed 2  invalid 9  duplicate 1"
 _OTHER_COUNTS = 70  # created, existing, ...
 _UNITS = 80  # the words "rows" in "6,120/10,000 rows" and "98.3 rows/s"
@@ -150,8 +150,9 @@ class ProgressDisplay:
         self.live = rich_installed() and (terminal if live is None else live)
         self.interval = interval or (LIVE_INTERVAL_SECONDS if self.live else LOG_INTERVAL_SECONDS)
         self.width = width
-        #: Finished rows by status value, including rows finished by an earlier run.
-        self.counts: collections.Counter[str] = collections.Counter()
+        # Finished rows by status (a RowStatus, or "not_started"), including rows finished by an
+        # earlier run. Keyed by the enum member: its `.value` costs too much once per row.
+        self._by_status: collections.Counter[RowStatus | str] = collections.Counter()
         #: Finished rows (the bar's position): every row but those never started.
         self.done = 0
         #: Rows finished by this run (not by an earlier one): what the rate counts.
@@ -179,17 +180,20 @@ class ProgressDisplay:
 
     def update(self, result: RowResult) -> None:
         """Count one finished row (the `progress` callback of `migrate`)."""
-        self.problems.add(result)
-        if is_not_started(result):
-            self.not_started += 1
-            self.counts[_NOT_STARTED] += 1
+        status = result.status
+        if status not in _WENT_WELL or result.changed:
+            self.problems.add(result)
+            if is_not_started(result):
+                self.not_started += 1
+                self._by_status[_NOT_STARTED] += 1
+                self.tick()
+                return
+        self.done += 1
+        self._by_status[status] += 1
+        if result.already_done:
+            self.already_done += 1
         else:
-            self.done += 1
-            self.counts[result.status.value] += 1
-            if result.already_done:
-                self.already_done += 1
-            else:
-                self.worked += 1
+            self.worked += 1
         self.tick()
 
     def tick(self) -> None:
@@ -242,6 +246,11 @@ class ProgressDisplay:
         if self._live is not None and not self.finished:
             self._live.stop()  # the last drawing of the running line, then a new line
 
+    @property
+    def counts(self) -> dict[str, int]:
+        """Finished rows by status (`"not_started"` included), rows of earlier runs included."""
+        return {_value(status): count for status, count in self._by_status.items() if count}
+
     # -- measuring -----------------------------------------------------------------------------
 
     def rate(self, now: float | None = None) -> float | None:
@@ -282,7 +291,7 @@ class ProgressDisplay:
 
     def _rows_sent(self) -> int:
         # Rows of this run that needed the API: invalid and duplicate rows are never sent.
-        unsent = sum(self.counts[status] for status in ("invalid", "duplicate"))
+        unsent = self._by_status[RowStatus.INVALID] + self._by_status[RowStatus.DUPLICATE]
         return self.worked - unsent
 
     # -- the line ------------------------------------------------------------------------------
@@ -340,15 +349,12 @@ class ProgressDisplay:
             yield Part(((f"ETA {format_duration(eta)}", _ETA),), style="cyan")
 
     def _ordered_counts(self) -> list[tuple[str, int]]:
-        known = [status.value for status in RowStatus]
-        order = {status: index for index, status in enumerate(known)}
-        statuses = sorted(
-            (status for status, count in self.counts.items() if count),
-            key=lambda status: (order.get(status, len(order)), status),
-        )
+        order = {status.value: index for index, status in enumerate(RowStatus)}
+        counts = self.counts
+        statuses = sorted(counts, key=lambda status: (order.get(status, len(order)), status))
         if not statuses:
             return [(RowStatus.CREATED.value, 0)]
-        return [(status, self.counts[status]) for status in statuses]
+        return [(status, counts[status]) for status in statuses]
 
     def line(self, now: float | None = None, *, width: int | None = None) -> str:
         """The progress as plain text: the whole line, or what fits in `width` (no bar)."""
@@ -421,6 +427,14 @@ class ProgressDisplay:
 
 
 _NOT_STARTED = "not_started"
+# Rows that went as they should: nothing to list or look into (unless they changed).
+_WENT_WELL = frozenset({RowStatus.CREATED, RowStatus.EXISTING})
+
+
+def _value(status: RowStatus | str) -> str:
+    return status.value if isinstance(status, RowStatus) else status
+
+
 _STYLES = {
     "failed": "red",
     "invalid": "yellow",
