@@ -42,7 +42,14 @@ from typing import IO, TYPE_CHECKING
 import attrs
 
 from ._report import RowResult, RowStatus
-from ._summary import PROBLEM_STATUSES, ProblemRows, format_duration, is_not_started
+from ._summary import (
+    ALL_DONE_BEFORE,
+    ALL_VALID_DONE_BEFORE,
+    PROBLEM_STATUSES,
+    ProblemRows,
+    format_duration,
+    is_not_started,
+)
 from ._terminal import capable_terminal, rich_installed
 
 if TYPE_CHECKING:
@@ -286,13 +293,14 @@ class ProgressDisplay:
 
     @property
     def nothing_to_do(self) -> bool:
-        """The run finished without any row to work: all done before, or no row at all."""
-        return self.finished and not self.not_started and self._rows_sent() == 0
+        """The run finished with no row to work: no rows, or all done by an earlier run."""
+        if not self.finished or self.not_started:
+            return False
+        return self.done == 0 or (self.already_done > 0 and self.worked == self._unsent())
 
-    def _rows_sent(self) -> int:
-        # Rows of this run that needed the API: invalid and duplicate rows are never sent.
-        unsent = self._by_status[RowStatus.INVALID] + self._by_status[RowStatus.DUPLICATE]
-        return self.worked - unsent
+    def _unsent(self) -> int:
+        # Rows of this run that never need the API.
+        return self._by_status[RowStatus.INVALID] + self._by_status[RowStatus.DUPLICATE]
 
     # -- the line ------------------------------------------------------------------------------
 
@@ -332,7 +340,9 @@ class ProgressDisplay:
                 style="bold yellow",
             )
         elif self.nothing_to_do:
-            why = "no rows" if self.done == 0 else "every row was done by an earlier run"
+            why = "no rows" if self.done == 0 else ALL_DONE_BEFORE
+            if self.done and self._unsent():
+                why = ALL_VALID_DONE_BEFORE
             yield Part(
                 ((f"nothing to do: {why}", _STATE), ("nothing to do", _STATE_SHORT)), style="bold"
             )

@@ -45,6 +45,8 @@ _NOT_STARTED = "not_started"
 # Until the engine reports `not_started` itself (issue 10), a row an interrupted run never
 # started comes as `failed` with this error; it is shown as what it is.
 _LEGACY_NOT_STARTED_ERROR = "not started:"
+ALL_DONE_BEFORE = "every row was done by an earlier run"
+ALL_VALID_DONE_BEFORE = "every valid row was done by an earlier run"
 
 
 def format_duration(seconds: float) -> str:
@@ -153,9 +155,9 @@ def _summarise(
     worked = report.rows - report.already_done - not_started
     unsent = report.invalid + report.duplicate
     if not report.interrupted and (report.rows == 0 or (report.already_done and worked <= unsent)):
-        why = "the input has no rows" if report.rows == 0 else "every row was done before"
-        if unsent:
-            why = "every valid row was done before"
+        why = "the input has no rows" if report.rows == 0 else ALL_DONE_BEFORE
+        if report.rows and unsent:
+            why = ALL_VALID_DONE_BEFORE
         headline = f"{title} finished in {elapsed}: nothing to do, {why}"
     else:
         verdict = "interrupted after" if report.interrupted else "finished in"

@@ -93,7 +93,7 @@ def test_a_rerun_with_nothing_left_says_so(
     capsys.readouterr()
     assert main(["migrate", str(source), *UNTHROTTLED]) == 0
     out, err = capsys.readouterr()
-    assert ": nothing to do, every row was done before" in out.splitlines()[0]
+    assert ": nothing to do, every row was done by an earlier run" in out.splitlines()[0]
     last = err.splitlines()[-1]
     assert last.startswith("progress: 20/20 rows  100%  nothing to do: every row was done")
     assert "rows/s" not in last

@@ -353,3 +353,14 @@ def test_a_run_that_failed_before_any_row_shows_no_progress_line() -> None:
     display = ProgressDisplay(stream, live=False, clock=Clock())
     display.close()
     assert stream.getvalue() == ""
+
+
+def test_a_file_of_invalid_rows_is_not_nothing_to_do_but_says_what_went_wrong() -> None:
+    stream = io.StringIO()
+    display = ProgressDisplay(stream, total=2, live=False, clock=Clock())
+    display.update(RowResult(2, "x", RowStatus.INVALID, error="email: not an email"))
+    display.update(RowResult(3, "y", RowStatus.INVALID, error="email: not an email"))
+    display.finish()
+    assert not display.nothing_to_do
+    assert stream.getvalue() == "progress: 2/2 rows  100%  elapsed 0:00  invalid 2\n"
+    assert display.problems.count == 2

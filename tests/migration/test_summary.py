@@ -66,11 +66,11 @@ def test_a_resume_headline_rates_only_the_rows_worked_by_this_run() -> None:
     [
         (
             MigrationReport(rows=50, created=50, already_done=50, elapsed_seconds=0.3),
-            "Migration finished in 0:00: nothing to do, every row was done before",
+            "Migration finished in 0:00: nothing to do, every row was done by an earlier run",
         ),
         (
             MigrationReport(rows=3, created=2, invalid=1, already_done=2, elapsed_seconds=0.3),
-            "Migration finished in 0:00: nothing to do, every valid row was done before",
+            "Migration finished in 0:00: nothing to do, every valid row was done by an earlier run",
         ),
         (
             MigrationReport(rows=0, elapsed_seconds=0.1),
