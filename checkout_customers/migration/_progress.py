@@ -50,7 +50,7 @@ from ._summary import (
     format_duration,
     is_not_started,
 )
-from ._terminal import capable_terminal, rich_installed
+from ._terminal import capable_terminal, printable, rich_installed
 
 if TYPE_CHECKING:
     from rich.console import Console, ConsoleOptions, RenderResult
@@ -211,7 +211,7 @@ class ProgressDisplay:
 
     def paused(self, reason: str | None) -> None:
         """No row moves for now, because of `reason`; `None`: the run goes on."""
-        reason = " ".join(reason.split()) if reason is not None else None
+        reason = printable(" ".join(reason.split())) if reason is not None else None
         if reason == self.pause_reason:
             return
         now = self._clock()

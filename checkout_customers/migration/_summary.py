@@ -133,6 +133,13 @@ def _problem_cells(row: RowResult) -> tuple[str, str, str, str]:
     return str(row.line), email, status, reason
 
 
+def _count(report: MigrationReport, status: RowStatus) -> int:
+    try:
+        return report.count(status)
+    except AttributeError:  # a status newer than the report's fields: none of them here
+        return 0
+
+
 def _summarise(
     report: MigrationReport,
     *,
@@ -141,7 +148,7 @@ def _summarise(
     report_path: str | None,
     journal_label: str | None,
 ) -> _Summary:
-    counts = {status.value: report.count(status) for status in RowStatus}
+    counts = {status.value: _count(report, status) for status in RowStatus}
     legacy = problems.not_started if problems and _NOT_STARTED not in counts else 0
     if legacy:  # shown as what they are; the report still says `failed` until issue 10 lands
         counts["failed"] -= legacy
@@ -193,7 +200,7 @@ def _summarise(
         f"{report.rate_limited} answered 429"
     ]
     if journal_label or report.journal:
-        details.append(f"journal: {journal_label or report.journal}")
+        details.append(f"journal: {printable(str(journal_label or report.journal))}")
     if report_path:
         details.append(f"report: {printable(report_path)}")
 
