@@ -225,3 +225,16 @@ def test_without_a_terminal_the_summary_is_plain_text() -> None:
     out = io.StringIO()
     print_summary(report, problems=problems, file=out)
     assert out.getvalue() == format_summary(report, problems=problems) + "\n"
+
+
+def test_a_status_the_report_has_no_field_for_counts_none() -> None:
+    # While the engine and the report grow new statuses at different times.
+    class OlderReport(MigrationReport):
+        def count(self, status: RowStatus) -> int:
+            if status is RowStatus.DUPLICATE:
+                raise AttributeError(status.value)
+            return super().count(status)
+
+    text = format_summary(OlderReport(rows=2, created=2, elapsed_seconds=1))
+    assert f"{'created':<12}{2:>9}" in text
+    assert f"{'duplicate':<12}{0:>9}" in text
