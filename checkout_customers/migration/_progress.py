@@ -179,9 +179,8 @@ class ProgressDisplay:
         self._samples: collections.deque[tuple[float, int]] = collections.deque()
         self._samples.append((self._started, 0))
         self._live: Live | None = None
-        if live is None and terminal and not self.live:
-            stream.write(_INSTALL_HINT)
-            stream.flush()
+        # Said once, with the first line: a run refused before any row prints nothing.
+        self._hint = _INSTALL_HINT if live is None and terminal and not self.live else ""
 
     # -- what the engine and the command line call ------------------------------------------
 
@@ -432,7 +431,8 @@ class ProgressDisplay:
         return live
 
     def _write_plain(self, text: str) -> None:
-        self.stream.write(f"progress: {text}\n")
+        self.stream.write(f"{self._hint}progress: {text}\n")
+        self._hint = ""
         self.stream.flush()
 
 

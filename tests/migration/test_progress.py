@@ -364,3 +364,13 @@ def test_a_file_of_invalid_rows_is_not_nothing_to_do_but_says_what_went_wrong() 
     assert not display.nothing_to_do
     assert stream.getvalue() == "progress: 2/2 rows  100%  elapsed 0:00  invalid 2\n"
     assert display.problems.count == 2
+
+
+def test_without_rich_a_run_refused_before_any_row_prints_no_hint(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TERM", "xterm-256color")
+    monkeypatch.setitem(sys.modules, "rich", None)
+    stream = Terminal()
+    ProgressDisplay(stream, total=10, clock=Clock()).close()
+    assert stream.getvalue() == ""
