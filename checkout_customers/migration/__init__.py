@@ -20,10 +20,9 @@ from ._migrate import (
     DEFAULT_SETTLE_SECONDS,
     migrate,
 )
-from ._progress import ProgressDisplay
+from ._progress import ProgressDisplay, format_summary
 from ._report import MigrationReport, RowResult, RowStatus
 from ._rows import CsvSource, JsonlSource, MigrationInputError, Row, read_csv, read_jsonl
-from ._summary import format_summary
 from ._sync import migrate as migrate_sync
 
 __all__ = [

@@ -48,6 +48,7 @@ from ._summary import (
     PROBLEM_STATUSES,
     ProblemRows,
     format_duration,
+    format_summary,
     is_not_started,
 )
 from ._terminal import capable_terminal, printable, rich_installed
@@ -57,7 +58,8 @@ if TYPE_CHECKING:
     from rich.live import Live
     from rich.text import Text
 
-__all__ = ["ProgressDisplay", "fit"]
+# `format_summary` lives in `_summary`; the package imports it from here with the display.
+__all__ = ["ProgressDisplay", "fit", "format_summary"]
 
 LIVE_INTERVAL_SECONDS = 0.1
 LOG_INTERVAL_SECONDS = 10.0
