@@ -3,9 +3,13 @@
     display = ProgressDisplay(sys.stderr)      # `display.total = n` once the rows are counted
     try:
         report = await migrate(cko, rows, journal=..., progress=display.update)
+        display.finish()                        # the last state
     finally:
-        display.finish()
+        display.close()                         # after a failure: stop, give the cursor back
     print_summary(report, problems=display.problems)  # the table and the first problem rows
+
+The engine wires `display.paused` to its pause callback (`migrate(..., on_pause=display.paused)`
+once the engine has one), and it may be called from the event loop like `update`.
 
 What the line says is what this run did:
 
