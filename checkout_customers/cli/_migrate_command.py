@@ -35,12 +35,12 @@ from ..migration import (
     MigrationInputError,
     MigrationReport,
     ProgressDisplay,
-    format_summary,
     migrate,
     read_csv,
     read_jsonl,
 )
 from ..migration._paths import NamedPath, Role, check_distinct
+from ..migration._summary import print_summary
 from ._arguments import (
     EXIT_FAILURES,
     EXIT_INTERRUPTED,
@@ -210,8 +210,9 @@ def run(args: argparse.Namespace) -> int:
             return _error(str(exc))
         except OSError as exc:
             return _error(f"the emulator could not start: {exc}")
+        display = ProgressDisplay(sys.stderr)
         try:
-            report = asyncio.run(_migrate(client, source, journal, args))
+            report = asyncio.run(_migrate(client, source, journal, args, display))
         except KeyboardInterrupt:
             print("aborted: the rows in flight are recorded in the journal", file=sys.stderr)
             if not args.emulator:  # an in-process emulator is gone: nothing to resume
@@ -228,13 +229,12 @@ def run(args: argparse.Namespace) -> int:
             print(f"checkout-customers migrate: {exc}", file=sys.stderr)
             return EXIT_FAILURES
         temporary = args.emulator and args.journal is None
-        print(
-            format_summary(
-                report,
-                source=args.input,
-                report_path=args.report,
-                journal_label="temporary (--emulator)" if temporary else None,
-            )
+        print_summary(
+            report,
+            source=args.input,
+            report_path=args.report,
+            journal_label="temporary (--emulator)" if temporary else None,
+            problems=display.problems,
         )
         if report.interrupted:
             if args.emulator:
@@ -249,10 +249,13 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _migrate(
-    client: AsyncClient, source: CsvSource | JsonlSource, journal: str, args: argparse.Namespace
+    client: AsyncClient,
+    source: CsvSource | JsonlSource,
+    journal: str,
+    args: argparse.Namespace,
+    display: ProgressDisplay,
 ) -> MigrationReport:
     stream: IO[str] = sys.stderr
-    display = ProgressDisplay(stream)
     loop = asyncio.get_running_loop()
     main_task = asyncio.current_task()
     interrupts = 0
@@ -296,13 +299,15 @@ async def _migrate(
                 should_stop=lambda: interrupts > 0,
                 settle_seconds=args.settle_seconds,
             )
+        display.total = report.rows  # every row was reported, even if it was not counted yet
+        display.finish()
     except asyncio.CancelledError:
         raise KeyboardInterrupt from None
     finally:
+        display.close()  # also when aborted: a live display gives the cursor back
         for task in background:
             task.cancel()
         await asyncio.gather(*background, return_exceptions=True)
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.remove_signal_handler(signal.SIGINT)
-    display.finish()
     return report
