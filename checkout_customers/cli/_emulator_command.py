@@ -29,6 +29,22 @@ def _oauth_client(text: str) -> tuple[str, str]:
     return client_id, client_secret
 
 
+def _duplicate_status(text: str) -> int:
+    if text not in ("409", "422"):
+        raise argparse.ArgumentTypeError(f"expected 409 or 422, got {text!r}")
+    return int(text)
+
+
+def _journal_size(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be zero or more, got {value}")
+    return value
+
+
 def register(subparsers: Any) -> None:
     """Add the `emulator` subcommand to the command line's subparsers."""
     parser: argparse.ArgumentParser = subparsers.add_parser(
@@ -97,9 +113,28 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--seed", type=int, help="seed of the fault draws")
     parser.add_argument(
+        "--retry-after",
+        type=non_negative_number,
+        metavar="S",
+        help="send 'Retry-After: S' (seconds, rounded up) with rate-limit 429s",
+    )
+    parser.add_argument(
         "--reject-duplicate-emails",
-        action="store_true",
-        help="answer 409 to a second customer with an existing email",
+        type=_duplicate_status,
+        nargs="?",
+        const=409,
+        default=None,
+        metavar="STATUS",
+        help=(
+            "refuse a customer whose email another customer has: 409 (no body; the default "
+            "when STATUS is left out) or 422 (error code email_already_exists)"
+        ),
+    )
+    parser.add_argument(
+        "--journal-size",
+        type=_journal_size,
+        metavar="N",
+        help="requests kept for GET /_emulator/requests (default 1000; 0 keeps none)",
     )
     parser.add_argument(
         "--case-sensitive-emails",
@@ -133,6 +168,7 @@ def _settings_fields(args: argparse.Namespace) -> dict[str, Any]:
         "fault_slow_before_acting": share(args.fault_late),
         "latency_ms": args.latency_ms,
         "seed": args.seed,
+        "retry_after": args.retry_after,
         "reject_duplicate_emails": args.reject_duplicate_emails,
         "case_sensitive_emails": args.case_sensitive_emails,
     }
@@ -144,6 +180,8 @@ def _settings_fields(args: argparse.Namespace) -> dict[str, Any]:
         fields["token_ttl_s"] = args.token_ttl
     if args.fault_slow_ms is not None:
         fields["fault_slow_ms"] = args.fault_slow_ms
+    if args.journal_size is not None:
+        fields["journal_size"] = args.journal_size
     return fields
 
 
