@@ -116,19 +116,16 @@ async def _request_id_middleware(request: web.Request, handler: Handler) -> web.
     try:
         if journal.enabled and not admin:
             entry = journal.record(
-                method=request.method,
-                path=request.rel_url.raw_path,
-                query=request.rel_url.raw_query_string,
-                headers=request.headers.items(),
-                body=None,
-                request_id=request_id,
+                request.method,
+                request.rel_url,
+                request.headers,
+                request_id,
+                form_secrets=request.path == _TOKEN_PATH,
             )
             request[_ENTRY] = entry
             if request.body_exists:
                 # Read here, before any fault can hang up; the handler reads aiohttp's copy.
-                entry.body = journal.text(
-                    await request.read(), form_secrets=request.path == _TOKEN_PATH
-                )
+                entry.body = await request.read()
         response = await handler(request)
     except web.HTTPException as exc:
         response = _empty(exc.status)

@@ -13,10 +13,12 @@ import itertools
 import json
 import threading
 import time
-from collections.abc import Iterable, Mapping
+import urllib.parse
+from collections.abc import Mapping
 from typing import Any
 
 import attrs
+from yarl import URL
 
 __all__ = ["JournalEntry", "RecordedRequest", "RequestJournal"]
 
@@ -61,39 +63,43 @@ class RecordedRequest:
 
 
 class JournalEntry:
-    """A request being recorded; the middleware fills in `status` and `fault`."""
+    """A request being recorded; the middleware fills in `body`, `status` and `fault`.
+
+    It holds references only (aiohttp's immutable URL and header objects, the body's bytes):
+    turning them into text is left to `recorded()`, which runs only when a test reads the
+    journal, so the request path pays for little more than one object.
+    """
 
     __slots__ = (
         "body",
         "fault",
+        "form_secrets",
         "headers",
         "method",
-        "path",
-        "query",
         "request_id",
         "seq",
         "status",
         "time",
+        "url",
     )
 
     def __init__(
         self,
-        seq: int,
         method: str,
-        path: str,
-        query: str,
-        headers: dict[str, str],
-        body: str | None,
+        url: URL,
+        headers: Mapping[str, str],
         request_id: str,
+        *,
+        form_secrets: bool = False,
     ) -> None:
-        self.seq = seq
+        self.seq = 0
         self.method = method
-        self.path = path
-        self.query = query
+        self.url = url
         self.headers = headers
-        self.body = body
         self.request_id = request_id
+        self.form_secrets = form_secrets
         self.time = time.time()
+        self.body: bytes | None = None
         self.status: int | None = None
         self.fault: str | None = None
 
@@ -101,10 +107,10 @@ class JournalEntry:
         return RecordedRequest(
             seq=self.seq,
             method=self.method,
-            path=self.path,
-            query=self.query,
-            headers=dict(self.headers),
-            body=self.body,
+            path=self.url.raw_path,
+            query=self.url.raw_query_string,
+            headers=_kept_headers(self.headers),
+            body=None if self.body is None else _text(self.body, form_secrets=self.form_secrets),
             status=self.status,
             request_id=self.request_id,
             time=self.time,
@@ -112,9 +118,9 @@ class JournalEntry:
         )
 
 
-def _kept_headers(headers: Iterable[tuple[str, str]]) -> dict[str, str]:
+def _kept_headers(headers: Mapping[str, str]) -> dict[str, str]:
     kept: dict[str, str] = {}
-    for name, value in headers:
+    for name, value in headers.items():
         if name.lower() in _SECRET_HEADERS:
             continue
         kept[name] = f"{kept[name]}, {value}" if name in kept else value
@@ -125,8 +131,6 @@ def _text(body: bytes, *, form_secrets: bool) -> str:
     text = body.decode("utf-8", errors="replace")
     if not form_secrets:
         return text
-    import urllib.parse  # only the token endpoint's bodies need it
-
     pairs = urllib.parse.parse_qsl(text, keep_blank_values=True)
     return urllib.parse.urlencode(
         [(name, _REDACTED if name in _SECRET_FORM_FIELDS else value) for name, value in pairs]
@@ -144,39 +148,27 @@ class RequestJournal:
 
     def record(
         self,
-        *,
         method: str,
-        path: str,
-        query: str,
-        headers: Iterable[tuple[str, str]],
-        body: bytes | None,
+        url: URL,
+        headers: Mapping[str, str],
         request_id: str,
+        *,
+        form_secrets: bool = False,
     ) -> JournalEntry:
-        """Add a request as it arrives; its body and answer can be filled in on the entry."""
-        entry = JournalEntry(
-            0,
-            method,
-            path,
-            query,
-            _kept_headers(headers),
-            None if body is None else self.text(body),
-            request_id,
-        )
-        with self._lock:
-            entry.seq = next(self._seq)
-            self._entries.append(entry)
-        return entry
+        """Add a request as it arrives; its body and answer are filled in on the entry.
 
-    @staticmethod
-    def text(body: bytes, *, form_secrets: bool = False) -> str:
-        """A body as the journal keeps it: text (undecodable bytes replaced by U+FFFD), with
-        `client_secret` redacted when `form_secrets` says it is an OAuth token form."""
-        return _text(body, form_secrets=form_secrets)
+        No lock: `next()` on a count and `append` on a deque are each one C call, atomic under
+        the GIL, and appends happen on the serving loop's thread only.
+        """
+        entry = JournalEntry(method, url, headers, request_id, form_secrets=form_secrets)
+        entry.seq = next(self._seq)
+        self._entries.append(entry)
+        return entry
 
     def entries(self, since: int = 0) -> list[RecordedRequest]:
         """The kept requests with `seq` above `since`, oldest first."""
         with self._lock:
-            entries = [entry for entry in self._entries if entry.seq > since]
+            entries = [entry for entry in list(self._entries) if entry.seq > since]
         return [entry.recorded() for entry in entries]
 
     def clear(self) -> None:

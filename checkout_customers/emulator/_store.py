@@ -100,7 +100,7 @@ class Store:
     def insert_customer(self, record: Record, *, unique_email: bool = False) -> bool:
         """Store a new customer; with `unique_email`, False (and nothing stored) when another
         customer already has its email (compared as lookups compare emails)."""
-        with self._lock, self._write_transaction():
+        with self._lock, self._write_transaction(unique_email):
             if unique_email and self._email_taken(record["email"], None):
                 return False
             self._db.execute(
@@ -112,7 +112,7 @@ class Store:
     def replace_customer(self, record: Record, *, unique_email: bool = False) -> bool:
         """Store a changed customer; with `unique_email`, False (and nothing changed) when
         another customer already has its email."""
-        with self._lock, self._write_transaction():
+        with self._lock, self._write_transaction(unique_email):
             if unique_email and self._email_taken(record["email"], record["id"]):
                 return False
             self._db.execute(
@@ -122,10 +122,15 @@ class Store:
         return True
 
     @contextlib.contextmanager
-    def _write_transaction(self) -> Iterator[None]:
-        """One write transaction. `BEGIN IMMEDIATE` takes SQLite's write lock at once, so the
-        check and the write inside cannot interleave with another process's on the same file:
-        that is what keeps emails unique across emulators sharing one database."""
+    def _write_transaction(self, needed: bool) -> Iterator[None]:
+        """One write transaction when `needed` (a lone statement is atomic by itself, and the
+        two extra statements would cost the common path). `BEGIN IMMEDIATE` takes SQLite's
+        write lock at once, so a check and a write inside cannot interleave with another
+        process's on the same file: that keeps emails unique across emulators sharing one
+        database."""
+        if not needed:
+            yield
+            return
         self._db.execute("BEGIN IMMEDIATE")
         try:
             yield
