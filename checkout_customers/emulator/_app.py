@@ -67,12 +67,16 @@ JOURNAL_KEY = web.AppKey("journal", RequestJournal)
 FAULT_QUEUE_KEY = web.AppKey("fault_queue", FaultQueue)
 _ADMIN_PREFIX = "/_emulator/"
 _TOKEN_PATH = "/connect/token"  # noqa: S105 - a path, not a password
-_ENTRY = "checkout_customers.journal_entry"
 _CUSTOMERS_PREFIX = "/customers/"
 #: Faults after which the client got no answer at all.
 _UNANSWERED = frozenset({Fault.RESET_BEFORE_ACTING.value, Fault.DROP_AFTER_ACTING.value})
 _logger = logging.getLogger("checkout_customers.emulator")
 _request_id: contextvars.ContextVar[str] = contextvars.ContextVar("cko_request_id")
+#: The journal entry of the request being handled (a context variable rather than request
+#: storage, whose typed keys only the newest aiohttp has).
+_journal_entry: contextvars.ContextVar[JournalEntry | None] = contextvars.ContextVar(
+    "cko_journal_entry", default=None
+)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 ApiHandler = Callable[["_Api", web.Request], Awaitable[web.Response]]
@@ -113,6 +117,7 @@ async def _request_id_middleware(request: web.Request, handler: Handler) -> web.
     admin = request.path.startswith(_ADMIN_PREFIX)
     journal = request.app[JOURNAL_KEY]
     entry: JournalEntry | None = None
+    _journal_entry.set(None)
     try:
         if journal.enabled and not admin:
             entry = journal.record(
@@ -122,7 +127,7 @@ async def _request_id_middleware(request: web.Request, handler: Handler) -> web.
                 request_id,
                 form_secrets=request.path == _TOKEN_PATH,
             )
-            request[_ENTRY] = entry
+            _journal_entry.set(entry)
             if request.body_exists:
                 # Read here, before any fault can hang up; the handler reads aiohttp's copy.
                 entry.body = await request.read()
@@ -235,7 +240,7 @@ def _api(kind: str) -> Callable[[ApiHandler], ApiHandler]:
                 fault = self.faults.draw()
             if fault is Fault.NONE:
                 return await handler(self, request)
-            entry: JournalEntry | None = request.get(_ENTRY)
+            entry = _journal_entry.get()
             if entry is not None:
                 entry.fault = fault.value
             if fault.status is not None:
