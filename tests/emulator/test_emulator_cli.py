@@ -144,15 +144,9 @@ def test_a_non_loopback_host_needs_the_flag_and_warns(capsys: pytest.CaptureFixt
     ],
 )
 def test_control_flags_become_settings(flags: list[str], expected: dict[str, object]) -> None:
-    import argparse
-
-    from checkout_customers.cli._emulator_command import register
-    from checkout_customers.emulator import EmulatorSettings
-
     parser = argparse.ArgumentParser()
     register(parser.add_subparsers())
     args = parser.parse_args(["emulator", *flags])
-    from checkout_customers.cli._emulator_command import _settings_fields
 
     settings = EmulatorSettings(**_settings_fields(args))
 
