@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import logging
 import signal
 import sqlite3
 import sys
@@ -27,6 +28,23 @@ def _oauth_client(text: str) -> tuple[str, str]:
     if not separator or not client_id or not client_secret:
         raise argparse.ArgumentTypeError("expected CLIENT_ID:CLIENT_SECRET")
     return client_id, client_secret
+
+
+class _OneLineProtocolErrors(logging.Filter):
+    """aiohttp logs a request it cannot parse (already answered 400) with a traceback; a
+    fuzzer sends many, and a traceback reads like a crash. Keep one line saying what it was."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from aiohttp.http_exceptions import HttpProcessingError
+
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, HttpProcessingError):
+            reason = " ".join(str(error).split())
+            record.msg = f"{record.getMessage()}: refused a malformed request ({reason})"
+            record.args = None
+            record.exc_info = None
+            record.exc_text = None
+        return True
 
 
 def _duplicate_status(text: str) -> int:
@@ -208,6 +226,7 @@ def run(args: argparse.Namespace) -> int:
             "accepts documented default credentials",
             file=sys.stderr,
         )
+    logging.getLogger("aiohttp.server").addFilter(_OneLineProtocolErrors())
     try:
         asyncio.run(_serve(settings))
     except sqlite3.Error as exc:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -166,3 +167,19 @@ def test_the_emulator_process_sends_retry_after_with_its_429s() -> None:
     assert limited.value.code == 429
     assert limited.value.headers["Retry-After"] == "7"
     limited.value.close()
+
+
+def test_a_request_that_is_not_http_gets_400_and_one_line_on_stderr_not_a_traceback() -> None:
+    process, line, _ = _start()
+    try:
+        host, port = line.split()[-1].removeprefix("http://").rsplit(":", 1)
+        with socket.create_connection((host, int(port)), timeout=5) as connection:
+            connection.sendall(b"GET /customers/x HTTP/1.1\r\nHost: a\r\nX-Probe: \x00\r\n\r\n")
+            answer = connection.recv(1024)
+    finally:
+        returncode, _, stderr = _stop(process, signal.SIGINT)
+
+    assert answer.split(b" ", 2)[1] == b"400"
+    assert returncode == 0
+    assert "Traceback" not in stderr
+    assert "refused a malformed request" in stderr
