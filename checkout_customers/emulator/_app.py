@@ -225,18 +225,15 @@ def _api(kind: str) -> Callable[[ApiHandler], ApiHandler]:
             account = self.accounts.authenticate(request.headers.get(hdrs.AUTHORIZATION))
             if account is None:
                 return _empty(401)
-            fault, retry_after = Fault.NONE, self.settings.retry_after
+            fault, retry_after = Fault.NONE, None
             if self.queue:  # empty unless a test queued something: no cost otherwise
-                queued = self.queue.take(
-                    request.method, request.path, await self._request_email(request)
-                )
+                email = await self._request_email(request) if self.queue.needs_email() else None
+                queued = self.queue.take(request.method, request.path, email)
                 if queued is not None:
-                    fault = queued.kind
-                    if queued.retry_after is not None:
-                        retry_after = queued.retry_after
+                    fault, retry_after = queued.kind, queued.retry_after
             if fault is Fault.NONE:
                 if not self.limiter.allow(account, kind):
-                    return _status_fault(Fault.RATE_LIMITED, retry_after)
+                    return _status_fault(Fault.RATE_LIMITED, self.settings.retry_after)
                 fault = self.faults.draw()
             if fault is Fault.NONE:
                 return await handler(self, request)
@@ -244,7 +241,9 @@ def _api(kind: str) -> Callable[[ApiHandler], ApiHandler]:
             if entry is not None:
                 entry.fault = fault.value
             if fault.status is not None:
-                return _status_fault(fault, retry_after if fault.status in (429, 503) else None)
+                if retry_after is None and fault is Fault.RATE_LIMITED:
+                    retry_after = self.settings.retry_after  # as the rate limiter's own 429s
+                return _status_fault(fault, retry_after)
             if fault is Fault.RESET_BEFORE_ACTING:
                 reset_connection(request)
                 return _empty(500)  # never reaches the client

@@ -222,3 +222,21 @@ def test_every_kind_is_listed() -> None:
         "slow_after_acting",
         "act_late",
     )
+
+
+async def test_a_queued_429_uses_the_retry_after_setting_and_a_503_does_not(
+    http: aiohttp.ClientSession,
+) -> None:
+    async with run_emulator(retry_after=5) as emulator:
+        api = Api(http, emulator.base_url, emulator.secret_key)
+        emulator.fail_next("429")
+        emulator.fail_next("503")
+        emulator.fail_next("429", retry_after=1)
+
+        answers = [(await api.call("GET", "/customers/a%40b.co"))[:2] for _ in range(3)]
+
+    assert [(status, headers.get("Retry-After")) for status, headers in answers] == [
+        (429, "5"),
+        (503, None),
+        (429, "1"),
+    ]
