@@ -5,16 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from aiohttp import web
 
 from checkout_customers import (
     AsyncClient,
+    CheckoutApiError,
     CheckoutArgumentError,
     CheckoutConnectionError,
     Client,
 )
 
 from .conftest import CUSTOMER_ID, SECRET_KEY
-from .peers import CLIENT_KINDS, client
+from .peers import CLIENT_KINDS, app_server, client
 
 CLIENT_SECRET = "Zq8vT2mWx9pLr4Kd"  # shapeless: only known because it was given
 PUBLIC_KEY = "pk_sbox_xwz4y3n6ghzf2ewbarc5p7mphqa"
@@ -119,3 +121,29 @@ def test_a_client_shows_no_proxy_credentials() -> None:
     cko = AsyncClient(secret_key=SECRET_KEY, prefix="abcd1234", proxy=proxy)
     assert PROXY_PASSWORD not in repr(cko)
     assert PROXY_PASSWORD not in repr(cko._config)
+
+
+@pytest.mark.parametrize("kind", CLIENT_KINDS)
+async def test_a_secret_in_an_answer_is_masked_in_the_error(kind: str) -> None:
+    location = f"https://user:{PROXY_PASSWORD}@elsewhere.test/login?key={SECRET_KEY}"
+    app = web.Application()
+
+    async def moved(request: web.Request) -> web.StreamResponse:
+        return web.Response(status=302, headers={"Location": location})
+
+    app.router.add_get("/customers/{id}", moved)
+    async with app_server(app) as base_url, client(kind, base_url) as api:
+        with pytest.raises(CheckoutApiError) as raised:
+            await api.customers.get(CUSTOMER_ID)
+    assert "elsewhere.test/login" in str(raised.value)
+    assert SECRET_KEY not in _texts(raised.value)
+    assert PROXY_PASSWORD not in _texts(raised.value)
+
+
+@pytest.mark.parametrize("kind", CLIENT_KINDS)
+async def test_a_key_passed_where_an_identifier_belongs_is_masked(kind: str) -> None:
+    async with client(kind, "http://127.0.0.1:9") as api:
+        for pasted in (SECRET_KEY, TOKEN):
+            with pytest.raises(CheckoutArgumentError, match="neither a customer id") as raised:
+                await api.customers.get(pasted)
+            assert pasted.split()[-1] not in _texts(raised.value)
