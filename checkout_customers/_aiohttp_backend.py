@@ -51,6 +51,11 @@ class AiohttpBackend:
         self._last_client_timeout = aiohttp.ClientTimeout()
 
     @property
+    def user_agent(self) -> str:
+        """`aiohttp/VERSION`, for the `User-Agent` header."""
+        return f"aiohttp/{aiohttp.__version__}"
+
+    @property
     def session(self) -> aiohttp.ClientSession | None:
         """The session, once one exists."""
         return self._session
