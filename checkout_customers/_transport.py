@@ -223,7 +223,9 @@ class Transport:
             data=body,
             content_type=None if body is None else "application/json",
             idempotency=idempotency,
-            max_retries=self._config.max_retries if max_retries is None else max_retries,
+            max_retries=self._config.max_retries
+            if max_retries is None
+            else _max_retries(max_retries),
             timeout=self._config.timeout if timeout is None else Timeout.of(timeout),
             extra=None if headers is None else extra_headers(headers),
             proxy=self._config.api_proxy,
@@ -247,7 +249,7 @@ class Transport:
         basic_auth: str | None = None,
         not_found_ok: bool = False,
     ) -> Response:
-        retries_left = _max_retries(max_retries)
+        retries_left = max_retries
         idempotent = idempotency is Idempotency.IDEMPOTENT
         writes = method in _WRITES
         max_body_bytes = self._config.max_response_bytes
@@ -432,7 +434,7 @@ def _failure_error(
     kind, detail = failure.kind, failure.detail
     late = "" if deadline is None else f" (the call's deadline of {deadline:g} s ran out)"
     if kind is FailureKind.CONNECT:
-        return CheckoutConnectionError(f"could not connect to {url.host}: {detail}")
+        return CheckoutConnectionError(f"could not connect to {url.host} ({detail})")
     if kind is FailureKind.CONNECT_TIMEOUT:
         return CheckoutTimeoutError(f"timed out connecting to {url.host}{late}")
     if kind is FailureKind.TLS:
