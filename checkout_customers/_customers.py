@@ -15,8 +15,15 @@ from urllib.parse import quote
 import cattrs
 
 from ._converter import structure_customer
-from ._errors import CheckoutConnectionError
-from ._models import ApiResult, CreatedCustomer, Customer, MetadataValue, Phone
+from ._errors import CheckoutApiError, CheckoutConnectionError, ConflictError, ServerError
+from ._models import (
+    ApiResult,
+    CreatedCustomer,
+    Customer,
+    GetOrCreateResult,
+    MetadataValue,
+    Phone,
+)
 from ._transport import Idempotency, Response, Transport, json_text
 from ._types import NOT_GIVEN, NotGiven
 from ._validation import (
@@ -120,6 +127,76 @@ class AsyncCustomers:
             log_path=f"/customers/{_log_segment(identifier)}",
             not_found_ok=not_found_ok,
         )
+
+    async def get_or_create(
+        self,
+        *,
+        email: str,
+        name: str | None = None,
+        phone: Phone | None = None,
+        metadata: Mapping[str, MetadataValue] | None = None,
+        default: str | None = None,
+        instruments: Sequence[str] | None = None,
+        max_retries: int | None = None,
+    ) -> GetOrCreateResult:
+        """Return the customer with this email, creating it (with the other fields) if none.
+
+        A look-up by email comes first; only a 404 leads to a create. A create that gets no
+        definite answer (a timeout, a dropped connection, a 5xx) is never sent again: a second
+        look-up decides, and if that finds nothing either the outcome is unknown and
+        `CheckoutConnectionError` says so. A create refused with 409 (another caller created the
+        email meanwhile) is answered from a look-up too. Limits: the API has no idempotency key
+        and no unique emails, so two callers racing between look-up and create can still make
+        two customers; the email is looked up as given (send one spelling of an address).
+
+        Raises `CheckoutArgumentError` (nothing sent), `CheckoutApiError` subclasses,
+        `CheckoutConnectionError`.
+        """
+        body = create_body(
+            email=email,
+            name=name,
+            phone=phone,
+            metadata=metadata,
+            default=default,
+            instruments=instruments,
+        )
+        found = await self._look_up_email(email, max_retries)
+        if found is not None:
+            return GetOrCreateResult(id=found.id, created=False, request_id=found.request_id)
+        try:
+            created = _created(await self._post(json_text(body), max_retries))
+        except ConflictError:
+            found = await self._look_up_email(email, max_retries)
+            if found is None:
+                raise
+            return GetOrCreateResult(id=found.id, created=False, request_id=found.request_id)
+        except (CheckoutConnectionError, ServerError) as unanswered:
+            return await self._settle_unanswered_create(email, unanswered, max_retries)
+        return GetOrCreateResult(id=created.id, created=True, request_id=created.request_id)
+
+    async def _look_up_email(self, email: str, max_retries: int | None) -> Customer | None:
+        response = await self._get(email, max_retries, not_found_ok=True)
+        return None if response.status == 404 else _parse_customer(response)
+
+    async def _settle_unanswered_create(
+        self, email: str, unanswered: Exception, max_retries: int | None
+    ) -> GetOrCreateResult:
+        # Sending the create again could make a second customer; only a look-up may decide.
+        try:
+            found = await self._look_up_email(email, max_retries)
+        except (CheckoutConnectionError, CheckoutApiError) as failed:
+            raise CheckoutConnectionError(
+                f"get_or_create: the create got no definite answer ({unanswered}) and the "
+                f"look-up that followed failed too ({failed}); whether the customer was "
+                "created is unknown: look it up by email before creating again"
+            ) from unanswered
+        if found is None:
+            raise CheckoutConnectionError(
+                f"get_or_create: the create got no definite answer ({unanswered}) and no "
+                "customer with this email exists yet; whether the create will still act is "
+                "unknown: look it up by email later, before creating again"
+            ) from unanswered
+        return GetOrCreateResult(id=found.id, created=True, request_id=found.request_id)
 
     async def update(
         self,

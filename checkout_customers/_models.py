@@ -25,6 +25,7 @@ __all__ = [
     "CreatedCustomer",
     "Customer",
     "CustomerLink",
+    "GetOrCreateResult",
     "Instrument",
     "MetadataValue",
     "NetworkToken",
@@ -233,6 +234,20 @@ class CreatedCustomer:
     """What `customers.create` returns: the new customer's `id` and the `request_id`."""
 
     id: str
+    request_id: str | None = None
+
+
+@attrs.frozen
+class GetOrCreateResult:
+    """What `customers.get_or_create` returns.
+
+    `id` is the customer's id; `created` is True when this call's create made it (or, after a
+    create that got no answer, when the look-up that followed found it) and False when the
+    customer already existed; `request_id` is that of the answer that told.
+    """
+
+    id: str
+    created: bool
     request_id: str | None = None
 
 

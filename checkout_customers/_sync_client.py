@@ -10,7 +10,7 @@ from typing import Literal
 
 from ._client import AsyncClient
 from ._config import DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_RETRIES, TimeoutTypes
-from ._models import ApiResult, CreatedCustomer, Customer, MetadataValue, Phone
+from ._models import ApiResult, CreatedCustomer, Customer, GetOrCreateResult, MetadataValue, Phone
 from ._portal import Portal
 from ._types import NOT_GIVEN, NotGiven
 
@@ -140,6 +140,44 @@ class Customers:
 
         async def call(cko: AsyncClient) -> Customer:
             return await cko.customers.get(id_or_email, max_retries=max_retries)
+
+        return self._portal.call(call)
+
+    def get_or_create(
+        self,
+        *,
+        email: str,
+        name: str | None = None,
+        phone: Phone | None = None,
+        metadata: Mapping[str, MetadataValue] | None = None,
+        default: str | None = None,
+        instruments: Sequence[str] | None = None,
+        max_retries: int | None = None,
+    ) -> GetOrCreateResult:
+        """Return the customer with this email, creating it (with the other fields) if none.
+
+        A look-up by email comes first; only a 404 leads to a create. A create that gets no
+        definite answer (a timeout, a dropped connection, a 5xx) is never sent again: a second
+        look-up decides, and if that finds nothing either the outcome is unknown and
+        `CheckoutConnectionError` says so. A create refused with 409 (another caller created the
+        email meanwhile) is answered from a look-up too. Limits: the API has no idempotency key
+        and no unique emails, so two callers racing between look-up and create can still make
+        two customers; the email is looked up as given (send one spelling of an address).
+
+        Raises `CheckoutArgumentError` (nothing sent), `CheckoutApiError` subclasses,
+        `CheckoutConnectionError`.
+        """
+
+        async def call(cko: AsyncClient) -> GetOrCreateResult:
+            return await cko.customers.get_or_create(
+                email=email,
+                name=name,
+                phone=phone,
+                metadata=metadata,
+                default=default,
+                instruments=instruments,
+                max_retries=max_retries,
+            )
 
         return self._portal.call(call)
 
