@@ -41,7 +41,8 @@ async def test_creates_once_then_finds_the_same_customer(
     assert first.created is True
     assert first.request_id
     assert second == GetOrCreateResult(id=first.id, created=False, request_id=second.request_id)
-    assert second.request_id and second.request_id != first.request_id
+    assert second.request_id
+    assert second.request_id != first.request_id
     assert stored.name == "Bruce Wayne"  # the second call changed nothing
     assert checkout_emulator.count_customers_with_email(EMAIL) == 1
 
