@@ -10,6 +10,7 @@ import aiohttp
 
 from ._config import (
     DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_MAX_RETRIES,
     OAuthCredentials,
     TimeoutTypes,
@@ -32,8 +33,11 @@ class AsyncClient:
     malformed credential raises `CheckoutArgumentError` here, naming what to set.
 
     One client holds one connection pool: create it once and share it between the tasks of
-    one event loop. It binds to the loop that first uses it. Pass `session=` to use an
-    `aiohttp.ClientSession` you own (it is never closed by the client). Close with
+    one event loop. It binds to the loop that first uses it. `proxy=` sends every request
+    through an HTTP proxy (`http://user:password@proxy:3128`); without it the `HTTPS_PROXY`,
+    `HTTP_PROXY` and `NO_PROXY` environment variables are honoured unless `trust_env=False`.
+    Answers larger than `max_response_bytes` (4 MiB by default) are refused. Pass `session=`
+    to use an `aiohttp.ClientSession` you own (it is never closed by the client). Close with
     `await client.aclose()` or by leaving `async with`.
     """
 
@@ -50,6 +54,9 @@ class AsyncClient:
         timeout: TimeoutTypes = None,
         max_retries: int = DEFAULT_MAX_RETRIES,
         max_connections: int = DEFAULT_MAX_CONNECTIONS,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        proxy: str | None = None,
+        trust_env: bool = True,
         session: aiohttp.ClientSession | None = None,
     ) -> None:
         self._config = resolve_config(
@@ -63,6 +70,9 @@ class AsyncClient:
             timeout=timeout,
             max_retries=max_retries,
             max_connections=max_connections,
+            max_response_bytes=max_response_bytes,
+            proxy=proxy,
+            trust_env=trust_env,
         )
         self._transport = Transport(self._config, session=session)
         self.customers = AsyncCustomers(self._transport)

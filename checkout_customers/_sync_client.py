@@ -9,7 +9,12 @@ from types import TracebackType
 from typing import Literal
 
 from ._client import AsyncClient
-from ._config import DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_RETRIES, TimeoutTypes
+from ._config import (
+    DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_MAX_RESPONSE_BYTES,
+    DEFAULT_MAX_RETRIES,
+    TimeoutTypes,
+)
 from ._models import ApiResult, CreatedCustomer, Customer, GetOrCreateResult, MetadataValue, Phone
 from ._portal import Portal
 from ._types import NOT_GIVEN, NotGiven
@@ -47,6 +52,9 @@ class Client:
         timeout: TimeoutTypes = None,
         max_retries: int = DEFAULT_MAX_RETRIES,
         max_connections: int = DEFAULT_MAX_CONNECTIONS,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        proxy: str | None = None,
+        trust_env: bool = True,
     ) -> None:
         def make_client() -> AsyncClient:
             return AsyncClient(
@@ -60,6 +68,9 @@ class Client:
                 timeout=timeout,
                 max_retries=max_retries,
                 max_connections=max_connections,
+                max_response_bytes=max_response_bytes,
+                proxy=proxy,
+                trust_env=trust_env,
             )
 
         self._portal = Portal(make_client, AsyncClient.aclose, owner=self, name="Client")
