@@ -4,6 +4,11 @@ It keeps the keys a model does not know in the model's read-only `extra` (and wr
 when unstructuring), maps `None`/absent to the models' defaults, and turns any instrument whose
 `type` it does not model (or cannot parse) into an `UnknownInstrument` that keeps the raw fields,
 so a new field or instrument type on the API never breaks a user and is never lost.
+
+It is strict about types: text must be a JSON string, a number a JSON number (not a string, not
+a boolean), a flag a JSON boolean, metadata values scalars, and a required field present and not
+null. cattrs would otherwise call `str()` on what it gets, turning `{"id": null}` into the id
+`'None'` and `123` into `'123'`; an answer of the wrong shape must fail loudly instead.
 """
 
 from __future__ import annotations
@@ -74,6 +79,8 @@ def _unstructure_instrument(instrument: Instrument) -> dict[str, Any]:
 def _structure_nullable_tuple(data: Any, _: Any) -> tuple[Instrument, ...]:
     if data is None:
         return ()
+    if not isinstance(data, list):
+        raise TypeError(f"instruments must be a list, not {_json_type(data)}")
     return tuple(_structure_instrument(item, Instrument) for item in data)
 
 
@@ -81,8 +88,58 @@ def _structure_metadata(data: Any, _: Any) -> dict[str, Any]:
     if data is None:
         return {}
     if not isinstance(data, Mapping):
-        raise TypeError("metadata must be an object")
-    return {str(key): value for key, value in data.items()}
+        raise TypeError(f"metadata must be an object, not {_json_type(data)}")
+    for key, value in data.items():
+        if not isinstance(value, (str, int, float)):  # bool is an int
+            raise TypeError(f"metadata value {key!r} must be a scalar, not {_json_type(value)}")
+    return dict(data)
+
+
+def _json_type(value: Any) -> str:
+    """The JSON name of a value's type, for messages that must not quote the value itself."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, Mapping):
+        return "an object"
+    if isinstance(value, list):
+        return "a list"
+    return type(value).__name__
+
+
+def _strict_str(value: Any, _: Any) -> str:
+    if isinstance(value, str):
+        return value
+    raise TypeError(f"expected a string, got {_json_type(value)}")
+
+
+def _strict_int(value: Any, _: Any) -> int:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    raise TypeError(f"expected an integer, got {_json_type(value)}")
+
+
+def _strict_float(value: Any, _: Any) -> float:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    raise TypeError(f"expected a number, got {_json_type(value)}")
+
+
+def _strict_bool(value: Any, _: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    raise TypeError(f"expected true or false, got {_json_type(value)}")
+
+
+converter.register_structure_hook(str, _strict_str)
+converter.register_structure_hook(int, _strict_int)
+converter.register_structure_hook(float, _strict_float)
+converter.register_structure_hook(bool, _strict_bool)
 
 
 def _is_optional(kind: Any) -> bool:
@@ -134,7 +191,7 @@ def _keeping_extra(
         try:
             unknown = data.keys() - known  # a set difference in C: the usual empty case is cheap
         except AttributeError:
-            raise TypeError(f"{name} must be an object, not {type(data).__name__}") from None
+            raise TypeError(f"{name} must be an object, not {_json_type(data)}") from None
         instance = structure_known(data, cls)
         if unknown:
             # The instance is new and not yet shared; this is how attrs' own frozen __init__
@@ -189,10 +246,14 @@ def unstructure(obj: Any) -> Any:
 
 
 def structure_customer(data: Any, request_id: str | None) -> Customer:
-    """Parse a retrieve-customer body; raises `cattrs.BaseValidationError` or `TypeError`."""
+    """Parse a retrieve-customer body; raises `TypeError` saying where it has the wrong shape
+    (field paths and JSON types, never a value: the body is personal data)."""
     if not isinstance(data, Mapping):
-        raise TypeError("the customer body is not a JSON object")
-    customer: Customer = _structure_customer_fields(data, Customer)
+        raise TypeError(f"the customer is {_json_type(data)}, not an object")
+    try:
+        customer: Customer = _structure_customer_fields(data, Customer)
+    except cattrs.BaseValidationError as exc:
+        raise TypeError("; ".join(cattrs.transform_error(exc, path="customer"))) from None
     # As for `extra`: the instance is new and unshared, and evolve() would build it twice.
     object.__setattr__(customer, "request_id", request_id)
     return customer

@@ -251,8 +251,9 @@ def _created(response: Response) -> CreatedCustomer:
     customer_id = response.body.get("id") if isinstance(response.body, dict) else None
     if not isinstance(customer_id, str) or not customer_id:
         raise CheckoutConnectionError(
-            f"the API answered {response.status} to create without a customer id "
-            f"(request_id={response.request_id}); the customer may exist: look it up by email"
+            f"the API's {response.status} answer to create could not be read: it has no "
+            f"customer id (request_id={response.request_id}); the customer may exist: look it "
+            "up by email"
         )
     return CreatedCustomer(id=customer_id, request_id=response.request_id)
 
