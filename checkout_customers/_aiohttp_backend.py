@@ -46,8 +46,9 @@ class AiohttpBackend:
         self._owns_session = session is None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._closed = False
-        # One aiohttp timeout object per Timeout in use: building one per request costs.
-        self._timeouts: dict[Timeout, aiohttp.ClientTimeout] = {}
+        # The aiohttp timeout of the Timeout last used: most calls reuse the client's own.
+        self._last_timeout: Timeout | None = None
+        self._last_client_timeout = aiohttp.ClientTimeout()
 
     @property
     def session(self) -> aiohttp.ClientSession | None:
@@ -103,11 +104,11 @@ class AiohttpBackend:
     async def send(self, request: BackendRequest) -> BackendAnswer:
         """Send one attempt; see `Backend.send`."""
         session = self._get_session()
-        timeout = self._timeouts.get(request.timeout)
-        if timeout is None:
+        if request.timeout is self._last_timeout:
+            timeout = self._last_client_timeout
+        else:
             timeout = client_timeout(request.timeout)
-            if len(self._timeouts) < 8:  # per-call timeouts are few; deadline-cut ones vary
-                self._timeouts[request.timeout] = timeout
+            self._last_timeout, self._last_client_timeout = request.timeout, timeout
         failure: _Failure | None = None
         headers = None
         try:

@@ -20,9 +20,8 @@ give up once `request.timeout.total` seconds have passed. Nothing in this module
 from __future__ import annotations
 
 import enum
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
-import attrs
 from multidict import CIMultiDictProxy
 from yarl import URL
 
@@ -31,8 +30,8 @@ from ._config import Timeout
 __all__ = ["Backend", "BackendAnswer", "BackendRequest", "FailureKind", "SendFailed"]
 
 
-@attrs.frozen
-class BackendRequest:
+# Named tuples rather than attrs classes: one of each is built per attempt, on the hot path.
+class BackendRequest(NamedTuple):
     """One attempt to send: everything a backend needs, already encoded.
 
     `timeout.total` is already shortened to what is left of the call's deadline. `proxy` is
@@ -41,20 +40,26 @@ class BackendRequest:
 
     method: str
     url: URL
-    headers: dict[str, str] = attrs.field(repr=False)  # holds the Authorization
-    body: str | None = attrs.field(repr=False)  # may hold personal data
+    headers: dict[str, str]  # holds the Authorization
+    body: str | None  # may hold personal data
     timeout: Timeout
-    proxy: URL | None = attrs.field(repr=False)  # may hold proxy credentials
+    proxy: URL | None  # may hold proxy credentials
     max_body_bytes: int
 
+    def __repr__(self) -> str:
+        # The headers hold the credential, the body personal data, the proxy a password.
+        return f"BackendRequest({self.method} {self.url.path}, timeout={self.timeout!r})"
 
-@attrs.frozen
-class BackendAnswer:
+
+class BackendAnswer(NamedTuple):
     """A complete answer, whatever its status; `body` is the decompressed bytes."""
 
     status: int
     headers: CIMultiDictProxy[str]
-    body: bytes = attrs.field(repr=False)
+    body: bytes
+
+    def __repr__(self) -> str:
+        return f"BackendAnswer(status={self.status}, {len(self.body)} bytes)"
 
 
 class FailureKind(enum.Enum):
