@@ -23,11 +23,27 @@ SelfT = TypeVar("SelfT", bound="SyncClientBase")
 
 
 class SyncClientBase:
-    """A blocking client: calls run on one `AsyncClient` on a private event loop (`Portal`).
+    """The blocking client of the Checkout.com Customers API: `AsyncClient` without `await`.
 
-    A client made by `with_options` shares the portal (so the loop, the connection pool and
-    the credentials) and runs each call on the async client's `with_options` twin.
+        with Client(secret_key="sk_sbox_...", prefix="abcd1234") as cko:
+            customer = cko.customers.get("bruce@wayne.com")
+
+    Takes the keyword arguments of `AsyncClient` except `session`, has the same methods
+    (`with_options` and `customers.with_raw_response` included) and raises the same exceptions.
+    Close with `close()` or by leaving `with`.
+
+    Each client runs its own event loop in a daemon thread, started on first use and stopped by
+    `close()`, by leaving `with`, or at interpreter exit. One client is safe to share between
+    any number of threads, and works when called from inside a running event loop (a notebook,
+    an async framework calling sync code). Called from code running on its own loop, or from a
+    signal handler that interrupted one of its calls, it raises `RuntimeError` rather than
+    deadlock. After `os.fork()` the child gets a fresh loop and connection pool on first use.
+    Ctrl-C during a call cancels the request.
     """
+
+    # (This docstring is the generated `Client`'s too.) Calls run on one `AsyncClient` on a
+    # private event loop (`Portal`); a client made by `with_options` shares the portal (so the
+    # loop, the pool and the credentials) and runs each call on that client's async twin.
 
     def __init__(self, make_client: Callable[[], AsyncClient]) -> None:
         self._portal: Portal[AsyncClient] = Portal(

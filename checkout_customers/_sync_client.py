@@ -33,12 +33,12 @@ class Client(SyncClientBase):
     Close with `close()` or by leaving `with`.
 
     Each client runs its own event loop in a daemon thread, started on first use and stopped by
-    `close()`, by leaving `with`, or at interpreter exit. One client is safe to share between any
-    number of threads, and works when called from inside a running event loop (a notebook, an
-    async framework calling sync code). Called from code running on its own loop, or from a signal
-    handler that interrupted one of its calls, it raises `RuntimeError` rather than deadlock. After
-    `os.fork()` the child gets a fresh loop and connection pool on first use. Ctrl-C during a call
-    cancels the request.
+    `close()`, by leaving `with`, or at interpreter exit. One client is safe to share between
+    any number of threads, and works when called from inside a running event loop (a notebook,
+    an async framework calling sync code). Called from code running on its own loop, or from a
+    signal handler that interrupted one of its calls, it raises `RuntimeError` rather than
+    deadlock. After `os.fork()` the child gets a fresh loop and connection pool on first use.
+    Ctrl-C during a call cancels the request.
     """
 
     customers: Customers

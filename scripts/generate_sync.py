@@ -36,23 +36,6 @@ RESOURCES = {
 }
 # Generated module -> the (module, async function) pairs it mirrors, once the module exists.
 FUNCTIONS = {f"{PACKAGE}/migration/_sync.py": [("migration._migrate", "migrate")]}
-CLIENT_DOCSTRING = """\
-The blocking client of the Checkout.com Customers API: `AsyncClient` without `await`.
-
-    with Client(secret_key="sk_sbox_...", prefix="abcd1234") as cko:
-        customer = cko.customers.get("bruce@wayne.com")
-
-Takes the keyword arguments of `AsyncClient` except `session`, has the same methods
-(`with_options` and `customers.with_raw_response` included) and raises the same exceptions.
-Close with `close()` or by leaving `with`.
-
-Each client runs its own event loop in a daemon thread, started on first use and stopped by
-`close()`, by leaving `with`, or at interpreter exit. One client is safe to share between any
-number of threads, and works when called from inside a running event loop (a notebook, an
-async framework calling sync code). Called from code running on its own loop, or from a signal
-handler that interrupted one of its calls, it raises `RuntimeError` rather than deadlock. After
-`os.fork()` the child gets a fresh loop and connection pool on first use. Ctrl-C during a call
-cancels the request."""
 # How the async docstrings' phrases read in sync code.
 SYNC_WORDS = [(r"\bawait ", ""), (r"\basync (with|for)\b", r"\1"), (r"\bAsync(?=[A-Z])", "")]
 
@@ -155,6 +138,7 @@ def public(tree: ast.Module, name: str, skip: set[str]) -> list[ast.stmt]:
 def client_module(root: Path) -> str:
     module = Module(CLIENT_OUTPUT, "from ._sync_base import SyncClientBase, SyncResource")
     base = module.read(root, "_sync_base")
+    base_class = next(n for n in base.body if getattr(n, "name", "") == "SyncClientBase")
     provided = {getattr(n, "name", "") for n in public(base, "SyncClientBase", set())}
     tree = module.read(root, "_client")
     cls = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "AsyncClient")
@@ -166,7 +150,7 @@ def client_module(root: Path) -> str:
     passed = ", ".join(f"{a.arg}={a.arg}" for a in args.kwonlyargs)
     top = {path: cls for path, (_, cls) in RESOURCES.items() if "." not in path}
     body = [
-        *quoted(CLIENT_DOCSTRING),
+        *quoted(ast.get_docstring(base_class) or ""),  # the base class's, written for Client
         *(f"{path}: {name.removeprefix('Async')}" for path, name in top.items()),
         f"def __init__({ast.unparse(args)}) -> None:",
         "    def make_client() -> AsyncClient:",
