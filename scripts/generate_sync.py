@@ -138,7 +138,9 @@ def public(tree: ast.Module, name: str, skip: set[str]) -> list[ast.stmt]:
 def client_module(root: Path) -> str:
     module = Module(CLIENT_OUTPUT, "from ._sync_base import SyncClientBase, SyncResource")
     base = module.read(root, "_sync_base")
-    base_class = next(n for n in base.body if isinstance(n, ast.ClassDef) and n.name[:4] == "Sync")
+    base_class = next(
+        n for n in base.body if isinstance(n, ast.ClassDef) and n.name == "SyncClientBase"
+    )
     provided = {getattr(n, "name", "") for n in public(base, "SyncClientBase", set())}
     tree = module.read(root, "_client")
     cls = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "AsyncClient")
