@@ -52,7 +52,8 @@ class SyncClientBase:
         # Clients from with_options: the options of each with_options call, in order.
         self._options: tuple[dict[str, Any], ...] = ()
         self._derived: tuple[AsyncClient, AsyncClient] | None = None
-        self._root = self  # the client that owns the portal; kept alive by derived clients
+        # On a client from with_options: the client that owns the portal, kept alive by it.
+        self._root: SyncClientBase | None = None
         self._attach_resources()
 
     def _attach_resources(self) -> None:
@@ -96,6 +97,7 @@ class SyncClientBase:
             "headers": dict(headers) if isinstance(headers, Mapping) else headers,
         }
         derived = copy.copy(self)
+        derived._root = self._root or self
         derived._options = (*self._options, options)
         derived._derived = None
         derived._async_twin(self._portal.client)  # validates now, in the caller's thread
@@ -115,7 +117,7 @@ class SyncClientBase:
 
         On a client made by `with_options` this does nothing.
         """
-        if self._root is self:
+        if self._root is None:
             self._portal.close()
 
     def __enter__(self: SelfT) -> SelfT:
