@@ -101,18 +101,18 @@ class AsyncCustomers:
             default=default,
             instruments=instruments,
         )
-        return _created(await self._post(json_text(body), timeout, headers, max_retries))
+        return _created(await self._post(json_text(body), max_retries, timeout, headers))
 
     async def _create(self, body: str, *, max_retries: int | None) -> CreatedCustomer:
         """`create` with a request already validated and encoded (the migration's rows are)."""
-        return _created(await self._post(body, None, None, max_retries))
+        return _created(await self._post(body, max_retries))
 
     def _post(
         self,
         body: str,
-        timeout: TimeoutTypes,
-        headers: Mapping[str, str] | None,
         max_retries: int | None,
+        timeout: TimeoutTypes = None,
+        headers: Mapping[str, str] | None = None,
     ) -> Coroutine[Any, Any, Response]:
         return self._transport.request(
             "POST",
@@ -137,20 +137,20 @@ class AsyncCustomers:
         Raises `NotFoundError` when there is none, `CheckoutArgumentError` for an identifier
         that is neither an id nor an email, and the other `CheckoutError`s.
         """
-        response = await self._get(id_or_email, timeout, headers, max_retries)
+        response = await self._get(id_or_email, max_retries, timeout, headers)
         return _parse_customer(response)
 
     async def _find(self, id_or_email: str, *, max_retries: int | None) -> Customer | None:
         """`get`, but None when there is no such customer (the migration's look-ups)."""
-        response = await self._get(id_or_email, None, None, max_retries, not_found_ok=True)
+        response = await self._get(id_or_email, max_retries, not_found_ok=True)
         return None if response.status == 404 else _parse_customer(response)
 
     def _get(
         self,
         id_or_email: str,
-        timeout: TimeoutTypes,
-        headers: Mapping[str, str] | None,
         max_retries: int | None,
+        timeout: TimeoutTypes = None,
+        headers: Mapping[str, str] | None = None,
         *,
         not_found_ok: bool = False,
     ) -> Coroutine[Any, Any, Response]:
@@ -201,7 +201,7 @@ class AsyncCustomers:
             default=default,
             instruments=instruments,
         )
-        options = (timeout, headers, max_retries)
+        options = (max_retries, timeout, headers)
         found = await self._look_up_email(email, *options)
         if found is not None:
             return GetOrCreateResult(id=found.id, created=False, request_id=found.request_id)
@@ -219,24 +219,24 @@ class AsyncCustomers:
     async def _look_up_email(
         self,
         email: str,
+        max_retries: int | None,
         timeout: TimeoutTypes,
         headers: Mapping[str, str] | None,
-        max_retries: int | None,
     ) -> Customer | None:
-        response = await self._get(email, timeout, headers, max_retries, not_found_ok=True)
+        response = await self._get(email, max_retries, timeout, headers, not_found_ok=True)
         return None if response.status == 404 else _parse_customer(response)
 
     async def _settle_unanswered_create(
         self,
         email: str,
         unanswered: Exception,
+        max_retries: int | None,
         timeout: TimeoutTypes,
         headers: Mapping[str, str] | None,
-        max_retries: int | None,
     ) -> GetOrCreateResult:
         # Sending the create again could make a second customer; only a look-up may decide.
         try:
-            found = await self._look_up_email(email, timeout, headers, max_retries)
+            found = await self._look_up_email(email, max_retries, timeout, headers)
         except (CheckoutConnectionError, CheckoutApiError) as failed:
             raise CheckoutConnectionError(
                 f"get_or_create: the create got no definite answer ({unanswered}) and the "
@@ -278,16 +278,16 @@ class AsyncCustomers:
             "default": default,
             "instruments": instruments,
         }
-        response = await self._patch(customer_id, fields, timeout, headers, max_retries)
+        response = await self._patch(customer_id, fields, max_retries, timeout, headers)
         return _api_result(response)
 
     def _patch(
         self,
         customer_id: str,
         fields: Mapping[str, object],
+        max_retries: int | None,
         timeout: TimeoutTypes,
         headers: Mapping[str, str] | None,
-        max_retries: int | None,
     ) -> Coroutine[Any, Any, Response]:
         customer_id = validate_customer_id(customer_id)
         return self._transport.request(
@@ -312,14 +312,14 @@ class AsyncCustomers:
         Raises `NotFoundError` when there is no such customer (unless an earlier attempt of
         this same call went unanswered: then the 404 of the retry means it is done).
         """
-        return _api_result(await self._delete(customer_id, timeout, headers, max_retries))
+        return _api_result(await self._delete(customer_id, max_retries, timeout, headers))
 
     def _delete(
         self,
         customer_id: str,
+        max_retries: int | None,
         timeout: TimeoutTypes,
         headers: Mapping[str, str] | None,
-        max_retries: int | None,
     ) -> Coroutine[Any, Any, Response]:
         customer_id = validate_customer_id(customer_id)
         return self._transport.request(
@@ -366,7 +366,7 @@ class AsyncCustomersWithRawResponse:
             default=default,
             instruments=instruments,
         )
-        post = self._customers._post(json_text(body), timeout, headers, max_retries)
+        post = self._customers._post(json_text(body), max_retries, timeout, headers)
         return RawResponse(await post, _created)
 
     async def get(
@@ -378,7 +378,7 @@ class AsyncCustomersWithRawResponse:
         max_retries: int | None = None,
     ) -> RawResponse[Customer]:
         """`customers.get`, returning the raw answer; `.parse()` gives the `Customer`."""
-        get = self._customers._get(id_or_email, timeout, headers, max_retries)
+        get = self._customers._get(id_or_email, max_retries, timeout, headers)
         return RawResponse(await get, _parse_customer)
 
     async def update(
@@ -404,7 +404,7 @@ class AsyncCustomersWithRawResponse:
             "default": default,
             "instruments": instruments,
         }
-        patch = self._customers._patch(customer_id, fields, timeout, headers, max_retries)
+        patch = self._customers._patch(customer_id, fields, max_retries, timeout, headers)
         return RawResponse(await patch, _api_result)
 
     async def delete(
@@ -416,7 +416,7 @@ class AsyncCustomersWithRawResponse:
         max_retries: int | None = None,
     ) -> RawResponse[ApiResult]:
         """`customers.delete`, returning the raw answer; `.parse()` gives the `ApiResult`."""
-        delete = self._customers._delete(customer_id, timeout, headers, max_retries)
+        delete = self._customers._delete(customer_id, max_retries, timeout, headers)
         return RawResponse(await delete, _api_result)
 
 
