@@ -67,7 +67,13 @@ class AsyncCustomers:
 
     def __init__(self, transport: Transport) -> None:
         self._transport = transport
-        self.with_raw_response = AsyncCustomersWithRawResponse(self)
+
+    @property
+    def with_raw_response(self) -> AsyncCustomersWithRawResponse:
+        """The same methods, each returning a `RawResponse` (status, headers, timing, parse)."""
+        # Made on each use rather than kept: a reference cycle would keep a client that is
+        # dropped unclosed (and its session) alive until the cyclic garbage collector runs.
+        return AsyncCustomersWithRawResponse(self)
 
     async def create(
         self,

@@ -172,7 +172,7 @@ def client_module(root: Path) -> str:
             body += ["def __init__(self, client: Client) -> None:", "    super().__init__(client)"]
         for child, child_name in children.items():
             body.append(f"    self.{child.rpartition('.')[2]} = {child_name[5:]}(client)")
-        for node in public(tree, name, set()):
+        for node in public(tree, name, {path.rpartition(".")[2] for path in children}):
             target = f"cko.{path}.{getattr(node, 'name', '')}"
             body += twin(node, target, "self._client._run")
         module.lines += [f"class {name.removeprefix('Async')}(SyncResource):", *nested(body)]
