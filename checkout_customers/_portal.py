@@ -193,7 +193,7 @@ class Portal(Generic[ClientT]):
     def _reentered(self, action: str) -> RuntimeError:
         return RuntimeError(
             f"the sync {self._name} was used while this thread is inside one of its calls (from "
-            "a signal handler that interrupted it): waiting there could hang forever; "
+            "a signal handler that interrupted it, say): waiting there could hang forever; "
             f"{action} after the interrupted call returns, or from another thread"
         )
 
