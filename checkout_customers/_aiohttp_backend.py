@@ -51,6 +51,11 @@ class AiohttpBackend:
         self._last_client_timeout = aiohttp.ClientTimeout()
 
     @property
+    def user_agent(self) -> str:
+        """`aiohttp/VERSION`, for the `User-Agent` header."""
+        return f"aiohttp/{aiohttp.__version__}"
+
+    @property
     def session(self) -> aiohttp.ClientSession | None:
         """The session, once one exists."""
         return self._session
@@ -143,10 +148,7 @@ class AiohttpBackend:
         except aiohttp.ClientSSLError as exc:
             failure = (FailureKind.TLS, f"TLS error: {type(exc).__name__}")
         except aiohttp.ClientProxyConnectionError as exc:
-            failure = (
-                FailureKind.CONNECT,
-                f"could not connect to the proxy: {exc.strerror or exc}",
-            )
+            failure = (FailureKind.CONNECT, f"via the proxy: {exc.strerror or 'connection failed'}")
         except aiohttp.ClientConnectorError as exc:
             failure = (FailureKind.CONNECT, f"{exc.strerror or exc}")
         except aiohttp.ClientHttpProxyError as exc:
@@ -164,7 +166,10 @@ class AiohttpBackend:
         except aiohttp.ClientPayloadError as exc:
             failure = (FailureKind.MALFORMED, f"{type(exc).__name__}: {exc}")
         except aiohttp.ClientError as exc:
-            failure = (FailureKind.DISCONNECTED, f"{type(exc).__name__}: {exc}")
+            # Only the type and the OS's reason: some of these quote the URL (an email).
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else None
+            detail = f"{type(exc).__name__}: {reason}" if reason else type(exc).__name__
+            failure = (FailureKind.DISCONNECTED, detail)
         if failure is not None:
             # Raised here, not in an `except` block, so that the aiohttp error is not even its
             # context: its repr carries the request's headers and its text the URL.

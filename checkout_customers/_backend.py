@@ -5,6 +5,8 @@ one shipped backend is `AiohttpBackend` (`_aiohttp_backend.py`). A test can pass
 the same two methods:
 
     class FakeBackend:
+        user_agent = "fake/1.0"
+
         async def send(self, request: BackendRequest) -> BackendAnswer:
             return BackendAnswer(200, CIMultiDictProxy(CIMultiDict()), b'{"id": "cus_..."}')
 
@@ -104,6 +106,11 @@ class SendFailed(Exception):
 
 class Backend(Protocol):
     """Sends single HTTP attempts; see the module docstring for the contract."""
+
+    @property
+    def user_agent(self) -> str:
+        """The library's token for the `User-Agent` header, such as `aiohttp/3.14.5`."""
+        ...
 
     async def send(self, request: BackendRequest) -> BackendAnswer:
         """Send `request` once; return the complete answer or raise `SendFailed`."""

@@ -9,6 +9,7 @@ from typing import Literal
 
 import aiohttp
 
+from ._aiohttp_backend import AiohttpBackend
 from ._config import (
     DEFAULT_MAX_CONNECTIONS,
     DEFAULT_MAX_RESPONSE_BYTES,
@@ -75,7 +76,8 @@ class AsyncClient:
             proxy=proxy,
             trust_env=trust_env,
         )
-        self._transport = Transport(self._config, session=session)
+        backend = AiohttpBackend(max_connections=self._config.max_connections, session=session)
+        self._transport = Transport(self._config, backend)
         self._derived_from: AsyncClient | None = None
         self.customers = AsyncCustomers(self._transport)
 
