@@ -54,9 +54,8 @@ class Module:
     def read(self, root: Path, module: str) -> ast.Module:
         tree = ast.parse((root / PACKAGE / f"{module.replace('.', '/')}.py").read_text("utf-8"))
         for node in tree.body:
-            if isinstance(node, (ast.Import, ast.ImportFrom)) and "__future__" not in ast.dump(
-                node
-            ):
+            future = isinstance(node, ast.ImportFrom) and node.module == "__future__"
+            if isinstance(node, (ast.Import, ast.ImportFrom)) and not future:
                 self.imports.append(ast.unparse(node))
             module_name = module.rpartition(".")[2]
             self.names += [(module_name, name) for name in defined(node) if name[:2] != "__"]

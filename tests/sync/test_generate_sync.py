@@ -31,10 +31,13 @@ def generate(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture
 def copy(tmp_path: Path) -> Path:
+    """A copy of the package, the scripts and the ruff settings, up to date to begin with."""
     for folder in ("checkout_customers", "scripts"):
         shutil.copytree(
             REPO_ROOT / folder, tmp_path / folder, ignore=shutil.ignore_patterns("__pycache__")
         )
+    shutil.copy(REPO_ROOT / "pyproject.toml", tmp_path)  # the layout ruff gives depends on it
+    assert generate(tmp_path, "--check").returncode == 0  # so each test's change is what fails
     return tmp_path
 
 
