@@ -16,6 +16,7 @@ from checkout_customers import (
     NotFoundError,
     RawResponse,
 )
+from checkout_customers.emulator import RunningEmulator
 
 from ..peers import (
     CKO_VERSION,
@@ -97,3 +98,18 @@ async def test_an_unreadable_customer_fails_at_parse_not_before(kind: str) -> No
     assert raw.headers["Cko-Version"] == "2"  # what came back is still there to see
     with pytest.raises(CheckoutConnectionError, match="could not be read"):
         raw.parse()
+
+
+async def test_a_raw_answer_from_the_emulator_carries_its_request_id_header(
+    kind: str, checkout_emulator: RunningEmulator
+) -> None:
+    options = {"secret_key": checkout_emulator.secret_key}
+    async with open_client(kind, checkout_emulator.base_url, **options) as cko:
+        created = await cko.customers.with_raw_response.create(email="bruce@wayne.com")
+        fetched = await cko.customers.with_raw_response.get("bruce@wayne.com")
+
+    assert created.status == 201
+    assert created.request_id == created.headers["Cko-Request-Id"]
+    assert fetched.status == 200
+    assert fetched.request_id == fetched.headers["cko-request-id"]
+    assert fetched.parse().id == created.parse().id
