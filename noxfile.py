@@ -95,4 +95,3 @@ def benchmarks(session: nox.Session) -> None:
     session.install("-e", ".[test]")
     for script in sorted(Path("benchmarks").glob("bench_*.py")):
         session.run("python", str(script), *session.posargs)
-

@@ -2,8 +2,9 @@
 
 The reference is never copied into the repository. This project's CI has it beside the clone; a
 user's fresh clone usually does not, so the tests that need it skip there, naming the missing
-file (`CKO_SHARED_REFERENCE=DIR` names another folder). `.ci/run` sets `CKO_REQUIRE_SHARED_SPEC=1`: then the tests run whatever is beside the clone
-and a missing file fails them, because a contract test that silently skips in CI proves nothing.
+file (`CKO_SHARED_REFERENCE=DIR` names another folder). `.ci/run` sets
+`CKO_REQUIRE_SHARED_SPEC=1`: then these tests always run, and a missing file fails them, because
+a contract test that silently skips in CI proves nothing.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pathlib import Path
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-# CKO_SHARED_REFERENCE points elsewhere, say from a git worktree: `shared/` is beside the main clone.
+# From a git worktree, say: `shared/` is beside the main clone, not beside the worktree.
 SHARED_REFERENCE = Path(
     os.environ.get("CKO_SHARED_REFERENCE") or REPO_ROOT.parent / "shared" / "reference"
 )
