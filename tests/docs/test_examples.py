@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import csv
 import importlib.util
 import json
@@ -9,8 +11,10 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import aiohttp
 import pytest
@@ -84,22 +88,51 @@ async def test_the_aiohttp_app_serves_with_one_shared_client(account: RunningEmu
     assert account.count_customers_with_email("bruce@wayne.com") == 1
 
 
-def test_the_starlette_app_serves_through_its_lifespan(account: RunningEmulator) -> None:
-    from starlette.testclient import TestClient
+@contextlib.asynccontextmanager
+async def asgi_server(app: Any) -> AsyncIterator[Any]:
+    """Run `app`'s lifespan as an ASGI server does; yield the app as requests should reach it.
+
+    Starlette's own TestClient needs httpx on some versions and httpx2 on others; the ASGI
+    lifespan protocol is the same everywhere.
+    """
+    state: dict[str, Any] = {}
+    inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    outbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    scope = {"type": "lifespan", "asgi": {"version": "3.0"}, "state": state}
+    lifespan = asyncio.create_task(app(scope, inbox.get, outbox.put))
+    await inbox.put({"type": "lifespan.startup"})
+    assert (await outbox.get())["type"] == "lifespan.startup.complete"
+
+    async def with_state(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        await app({**scope, "state": dict(state)}, receive, send)
+
+    try:
+        yield with_state
+    finally:
+        await inbox.put({"type": "lifespan.shutdown"})
+        assert (await outbox.get())["type"] == "lifespan.shutdown.complete"
+        await lifespan
+
+
+async def test_the_starlette_app_serves_through_its_lifespan(account: RunningEmulator) -> None:
+    import httpx
 
     app_module = load_example("starlette_app")
-    with TestClient(app_module.app) as http:  # runs the lifespan: the client opens and closes
-        created = http.post("/customers", json={"email": "selina@kyle.example", "name": "Selina"})
-        assert created.status_code == 201
-        found = http.get("/customers/selina@kyle.example")
-        assert found.status_code == 200
-        assert found.json() == {
-            "id": created.json()["id"],
-            "email": "selina@kyle.example",
-            "name": "Selina",
-        }
-        assert http.get("/customers/nobody@example.com").status_code == 404
-        assert http.post("/customers", json={"email": ""}).status_code == 400
+    async with asgi_server(app_module.app) as app:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://app") as http:
+            body = {"email": "selina@kyle.example", "name": "Selina"}
+            created = await http.post("/customers", json=body)
+            assert created.status_code == 201
+            found = await http.get("/customers/selina@kyle.example")
+            assert found.status_code == 200
+            assert found.json() == {
+                "id": created.json()["id"],
+                "email": "selina@kyle.example",
+                "name": "Selina",
+            }
+            assert (await http.get("/customers/nobody@example.com")).status_code == 404
+            assert (await http.post("/customers", json={"email": ""})).status_code == 400
     assert account.count_customers_with_email("selina@kyle.example") == 1
 
 
