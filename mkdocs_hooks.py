@@ -36,6 +36,15 @@ PAGES = {
     "examples": "examples.md",
 }
 
+# The site's navigation: these pages in this order, every other page of docs/ after the guides.
+GUIDES = [("Overview", "index.md"), ("Bulk migration", "migration.md"), ("Emulator", "emulator.md")]
+TRAILER = [
+    ("Examples", "examples.md"),
+    ("API reference", "reference.md"),
+    ("Benchmarks", "benchmarks.md"),
+    ("Changelog", "changelog.md"),
+]
+
 log = logging.getLogger("mkdocs.hooks.checkout_customers")
 
 
@@ -164,6 +173,25 @@ def resource_classes(package: griffe.Module) -> list[str]:
             if path not in exported_paths and path not in found:
                 found.append(path)
     return found
+
+
+def _title(path: Path) -> str:
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.startswith("# "):
+            return line[2:].strip()
+    return path.stem.replace("-", " ").capitalize()
+
+
+def on_config(config: MkDocsConfig) -> MkDocsConfig:
+    """Set the navigation: the known pages, then any other page of docs/ by its title."""
+    known = {page for _, page in GUIDES + TRAILER}
+    others = [
+        (_title(path), path.name)
+        for path in sorted(Path(config.docs_dir).glob("*.md"))
+        if path.name not in known
+    ]
+    config.nav = [{title: page} for title, page in GUIDES + others + TRAILER]
+    return config
 
 
 def on_files(files: Files, config: MkDocsConfig) -> Files:
