@@ -48,7 +48,12 @@ _VARIABLES = {
     "prefix": "CKO_PREFIX",
     "base_url": "CKO_BASE_URL",
 }
-_KEYWORD = re.compile(r"\b(" + "|".join(_VARIABLES) + r")\b=?")
+_NAMES = "|".join(_VARIABLES)
+# Where a keyword is meant as one: `prefix: ...` first, `prefix=`, `set prefix`. The same word
+# in plain prose ("the account's prefix") stays.
+_KEYWORD = re.compile(
+    rf"^(?P<lead>{_NAMES})(?=:)|\b(?P<arg>{_NAMES})=|(?<=set )(?P<set>{_NAMES})\b"
+)
 _NO_ACCOUNT_HINT = (
     "no account? run `checkout-customers emulator` and set CKO_BASE_URL to the address it "
     "prints and CKO_SECRET_KEY=sk_sbox_emulator_local_key"
@@ -76,7 +81,7 @@ def configuration_error(exc: CheckoutArgumentError, *, emulator_option: bool) ->
         message = "OAuth needs both CKO_CLIENT_ID and CKO_CLIENT_SECRET; set the missing one"
     else:
         missing = False
-        message = _KEYWORD.sub(lambda match: _VARIABLES[match.group(1)], message)
+        message = _KEYWORD.sub(lambda match: _VARIABLES[match.group(match.lastgroup or 0)], message)
     if missing:
         hint = "or pass --emulator to try it without an account" if emulator_option else None
         message = f"{message}; {hint or _NO_ACCOUNT_HINT}"

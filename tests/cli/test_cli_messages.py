@@ -97,3 +97,16 @@ def test_python_dash_m_runs_the_command_line() -> None:
     )
     assert usage.returncode == 0
     assert usage.stdout.startswith("usage: checkout-customers get")
+
+
+def test_a_key_for_the_wrong_environment_names_the_environment_variable(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("CKO_SECRET_KEY", "sk_m3fjgrdevfh3bpq3ugyyaxhvoqe")  # a production key
+    monkeypatch.setenv("CKO_PREFIX", "abcd1234")
+    monkeypatch.setenv("CKO_ENVIRONMENT", "sandbox")
+    assert main(["get", "bruce@wayne.com"]) == 2
+    err = capsys.readouterr().err
+    assert "CKO_SECRET_KEY:" in err
+    assert "set CKO_ENVIRONMENT" in err
+    assert "sk_m3fj" not in err  # the key itself is never printed
