@@ -82,3 +82,16 @@ def python_blocks(path: Path, root: Path = REPO_ROOT) -> list[DocBlock]:
 
 def all_blocks() -> list[DocBlock]:
     return [block for path in documents() for block in python_blocks(path)]
+
+
+_TOML_BLOCK = re.compile(r"^```toml\n(.*?)^```", flags=re.DOTALL | re.MULTILINE)
+
+
+def user_pytest_config() -> str | None:
+    """The first ```toml block of the docs that configures pytest: what users are told to put
+    in their own pyproject.toml. None when the docs give no such block."""
+    for path in documents():
+        for block in _TOML_BLOCK.findall(path.read_text(encoding="utf-8")):
+            if "[tool.pytest.ini_options]" in block:
+                return str(block)
+    return None
