@@ -20,6 +20,7 @@ SHARED_REFERENCE = Path(
     os.environ.get("CKO_SHARED_REFERENCE") or REPO_ROOT.parent / "shared" / "reference"
 )
 OPENAPI_SPEC = SHARED_REFERENCE / "checkout-customers-openapi.yaml"
+INSTRUMENTS_SPEC = SHARED_REFERENCE / "checkout-instruments-openapi.yaml"
 
 _REQUIRED = os.environ.get("CKO_REQUIRE_SHARED_SPEC", "") not in ("", "0")
 
@@ -33,3 +34,4 @@ def needs_shared_file(path: Path) -> pytest.MarkDecorator:
 
 
 needs_openapi_spec = needs_shared_file(OPENAPI_SPEC)
+needs_instruments_spec = needs_shared_file(INSTRUMENTS_SPEC)
