@@ -54,6 +54,9 @@ class FieldKind:
     """
 
     annotation: str
+    #: Whether the emulator links instruments through the field (its own rules) rather than
+    #: storing the value as sent.
+    links_instruments = False
 
     def validate(self, value: object, name: str) -> Any:
         """The value as the request body carries it; raises `CheckoutArgumentError`."""
@@ -81,6 +84,10 @@ class FieldKind:
     def check(self, value: object, name: str, known_instrument: KnownInstrument) -> list[str]:
         """The emulator's check of a non-null value sent: its error codes, empty if fine."""
         raise NotImplementedError
+
+    def stored(self, value: Any) -> Any:
+        """What the emulator keeps of a value that passed `check`."""
+        return value
 
 
 @attrs.frozen
@@ -171,6 +178,10 @@ class PhoneNumber(FieldKind):
             codes.append(f"{name}_number_invalid")
         return codes
 
+    def stored(self, value: Any) -> Any:
+        # Other keys are dropped, like unknown top-level fields.
+        return {part: value[part] for part in ("country_code", "number") if part in value}
+
 
 @attrs.frozen
 class Metadata(FieldKind):
@@ -233,6 +244,7 @@ class InstrumentId(FieldKind):
     stripped."""
 
     annotation = "str"
+    links_instruments = True
 
     def validate(self, value: object, name: str) -> str:
         return validate_instrument_id(value, name)
@@ -260,6 +272,7 @@ class InstrumentIds(FieldKind):
 
     not_found_code: str
     annotation = "Sequence[str]"
+    links_instruments = True
 
     def validate(self, value: object, name: str) -> list[str]:
         return validate_instruments(value, name)

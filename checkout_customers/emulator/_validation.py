@@ -25,6 +25,7 @@ __all__ = [
     "check_customer_fields",
     "check_instrument",
     "parse_json_object",
+    "stored_fields",
 ]
 
 #: Every code the emulator can answer in a 422 `error_codes` list: the customer fields' codes
@@ -89,6 +90,20 @@ def check_customer_fields(
             checked = field.kind.check(fields[field.name], field.name, known_instrument)
             codes.extend(code for code in checked if code not in codes)
     return fields, codes
+
+
+def stored_fields(
+    fields: dict[str, Any], declared: CustomerFields = CUSTOMER_FIELDS
+) -> dict[str, Any]:
+    """What a customer record keeps of checked fields, but `default` and `instruments`.
+
+    Those two link instruments, by the API's rules, which the caller applies.
+    """
+    return {
+        field.name: field.kind.stored(fields[field.name])
+        for field in declared
+        if field.name in fields and not field.kind.links_instruments
+    }
 
 
 def check_instrument(body: dict[str, Any]) -> list[str]:
