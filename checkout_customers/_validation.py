@@ -8,38 +8,38 @@ rows with the same code.
 
 from __future__ import annotations
 
-import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 
 from . import _limits
 from ._errors import CheckoutArgumentError
-from ._models import MetadataValue, Phone
 
 __all__ = [
     "fail",
+    "require_str",
+    "require_unicode",
     "validate_customer_id",
     "validate_email",
     "validate_identifier",
     "validate_instrument_id",
     "validate_instruments",
-    "validate_metadata",
-    "validate_phone",
-    "validate_text",
 ]
 
 
 def fail(field: str, problem: str) -> CheckoutArgumentError:
+    """The error for a bad argument `field`: its message starts with the field's name."""
     return CheckoutArgumentError(f"{field}: {problem}", field=field)
 
 
-def _require_str(value: object, field: str) -> str:
+def require_str(value: object, field: str) -> str:
+    """Return `value` if it is text that can be sent (UTF-8 encodable)."""
     if not isinstance(value, str):
         raise fail(field, f"must be a string, not {type(value).__name__}")
-    _require_unicode(value, field)
+    require_unicode(value, field)
     return value
 
 
-def _require_unicode(value: str, field: str, *, subject: str = "") -> None:
+def require_unicode(value: str, field: str, *, subject: str = "") -> None:
+    """Raise unless `value` can be encoded as UTF-8."""
     # A lone surrogate (from a JSON `\udXXX` escape, say) cannot be sent as UTF-8.
     if value.isascii():
         return
@@ -51,7 +51,7 @@ def _require_unicode(value: str, field: str, *, subject: str = "") -> None:
 
 def validate_email(value: object, field: str = "email") -> str:
     """Return `value` if it is a plausible email address of at most 255 characters."""
-    email = _require_str(value, field)
+    email = require_str(value, field)
     if not email:
         raise fail(field, "must not be empty")
     if len(email) > _limits.EMAIL_MAX_LENGTH:
@@ -63,7 +63,7 @@ def validate_email(value: object, field: str = "email") -> str:
 
 def validate_customer_id(value: object, field: str = "customer_id") -> str:
     """Return `value` if it has the shape of a customer id (`cus_` + 26 characters)."""
-    customer_id = _require_str(value, field)
+    customer_id = require_str(value, field)
     if _limits.CUSTOMER_ID_PATTERN.fullmatch(customer_id) is None:
         raise fail(field, f"{customer_id!r} is not a customer id (cus_ followed by 26 characters)")
     return customer_id
@@ -71,7 +71,7 @@ def validate_customer_id(value: object, field: str = "customer_id") -> str:
 
 def validate_identifier(value: object, field: str = "id_or_email") -> str:
     """Return `value` if it is a customer id or an email address."""
-    identifier = _require_str(value, field)
+    identifier = require_str(value, field)
     if _limits.CUSTOMER_ID_PATTERN.fullmatch(identifier):
         return identifier
     if "@" not in identifier:
@@ -79,92 +79,9 @@ def validate_identifier(value: object, field: str = "id_or_email") -> str:
     return validate_email(identifier, field)
 
 
-def validate_text(value: object, field: str, max_length: int) -> str:
-    """Return `value` if it is text of at most `max_length` characters."""
-    text = _require_str(value, field)
-    if len(text) > max_length:
-        raise fail(field, f"must be at most {max_length} characters")
-    return text
-
-
-def _validate_length(value: object, field: str, bounds: tuple[int, int]) -> str:
-    text = _require_str(value, field)
-    low, high = bounds
-    if not low <= len(text) <= high:
-        raise fail(field, f"must be {low} to {high} characters, got {len(text)}")
-    return text
-
-
-def validate_phone(
-    value: object,
-    field: str,
-    country_code_length: tuple[int, int],
-    number_length: tuple[int, int],
-) -> dict[str, str]:
-    """Return the API's spelling of a `Phone` (or a mapping of its two parts)."""
-    country_code: object
-    number: object
-    if isinstance(value, Phone):
-        country_code, number = value.country_code, value.number
-    elif isinstance(value, Mapping):
-        unknown = set(value) - {"country_code", "number"}
-        if unknown:
-            raise fail(field, f"unknown keys {sorted(map(str, unknown))}")
-        country_code, number = value.get("country_code"), value.get("number")
-    else:
-        raise fail(field, f"must be a Phone, not {type(value).__name__}")
-    return {
-        "country_code": _validate_length(
-            country_code, f"{field}.country_code", country_code_length
-        ),
-        "number": _validate_length(number, f"{field}.number", number_length),
-    }
-
-
-def _metadata_value_length(value: MetadataValue) -> int:
-    if isinstance(value, bool):
-        return len("true" if value else "false")
-    return len(str(value))
-
-
-def validate_metadata(
-    value: object, field: str, max_pairs: int, key_max_length: int, value_max_length: int
-) -> dict[str, MetadataValue]:
-    """Return `value` as a dict if it is a mapping within the API's metadata limits."""
-    if not isinstance(value, Mapping):
-        raise fail(field, f"must be a mapping, not {type(value).__name__}")
-    if len(value) > max_pairs:
-        raise fail(field, f"at most {max_pairs} pairs allowed, got {len(value)}")
-    result: dict[str, MetadataValue] = {}
-    for key, item in value.items():
-        if not isinstance(key, str) or not key:
-            raise fail(field, f"keys must be non-empty strings, got {key!r}")
-        _require_unicode(key, field, subject="a key ")
-        if len(key) > key_max_length:
-            raise fail(
-                field,
-                f"key {key[:20]!r}... is longer than {key_max_length} characters",
-            )
-        item_field = f"{field}.{key}"
-        if not isinstance(item, (str, int, float, bool)):
-            raise fail(
-                item_field, f"must be a string, number or boolean, not {type(item).__name__}"
-            )
-        if isinstance(item, str):
-            _require_unicode(item, item_field)
-        if isinstance(item, float) and not math.isfinite(item):
-            raise fail(item_field, "must be a finite number")
-        if isinstance(item, int) and abs(item) >= 10**value_max_length:
-            raise fail(item_field, f"must be at most {value_max_length} characters")
-        if _metadata_value_length(item) > value_max_length:
-            raise fail(item_field, f"must be at most {value_max_length} characters")
-        result[key] = item
-    return result
-
-
 def validate_instrument_id(value: object, field: str) -> str:
     """Return `value` if it has the shape of an instrument id (`src_` + 26 characters)."""
-    instrument_id = _require_str(value, field)
+    instrument_id = require_str(value, field)
     if _limits.INSTRUMENT_ID_PATTERN.fullmatch(instrument_id) is None:
         raise fail(
             field, f"{instrument_id!r} is not an instrument id (src_ followed by 26 characters)"
