@@ -1,5 +1,8 @@
 """The customer's fields, declared once: name, kind (type, limits, CSV columns, emulator codes).
 
+The limits are given here, by value or as a `_limits` constant where other objects share them
+(an instrument's account holder has a name and a phone too).
+
 Everything that lists the customer's fields reads `CUSTOMER_FIELDS`: the request bodies of
 `create`, `update` and `get_or_create` (`_request_bodies`), the migration's JSONL fields and CSV
 columns, and the emulator's checks and `ERROR_CODES`. The resource methods spell their keyword
@@ -14,6 +17,7 @@ from collections.abc import Iterator
 
 import attrs
 
+from . import _limits
 from ._field_kinds import Email, FieldKind, InstrumentId, InstrumentIds, Metadata, PhoneNumber, Text
 
 __all__ = ["CUSTOMER_FIELDS", "CustomerField", "CustomerFields"]
@@ -66,9 +70,22 @@ class CustomerFields:
 
 CUSTOMER_FIELDS = CustomerFields(
     CustomerField("email", Email(), required=True),
-    CustomerField("name", Text(max_length=255)),
-    CustomerField("phone", PhoneNumber(country_code_length=(1, 7), number_length=(6, 25))),
-    CustomerField("metadata", Metadata(max_pairs=10, key_max_length=100, value_max_length=100)),
+    CustomerField("name", Text(max_length=_limits.NAME_MAX_LENGTH)),
+    CustomerField(
+        "phone",
+        PhoneNumber(
+            country_code_length=_limits.PHONE_COUNTRY_CODE_LENGTH,
+            number_length=_limits.PHONE_NUMBER_LENGTH,
+        ),
+    ),
+    CustomerField(
+        "metadata",
+        Metadata(
+            max_pairs=_limits.METADATA_MAX_PAIRS,
+            key_max_length=_limits.METADATA_KEY_MAX_LENGTH,
+            value_max_length=_limits.METADATA_VALUE_MAX_LENGTH,
+        ),
+    ),
     CustomerField("default", InstrumentId()),
     CustomerField("instruments", InstrumentIds(not_found_code="instrument_not_found")),
 )

@@ -17,14 +17,13 @@ from typing import Any, TypeGuard
 import attrs
 
 from . import _limits
-from ._models import MetadataValue, Phone
 from ._validation import (
-    fail,
-    require_str,
-    require_unicode,
     validate_email,
     validate_instrument_id,
     validate_instruments,
+    validate_metadata,
+    validate_phone,
+    validate_text,
 )
 
 __all__ = [
@@ -100,10 +99,7 @@ class Text(FieldKind):
     annotation = "str"
 
     def validate(self, value: object, name: str) -> str:
-        text = require_str(value, name)
-        if len(text) > self.max_length:
-            raise fail(name, f"must be at most {self.max_length} characters")
-        return text
+        return validate_text(value, name, self.max_length)
 
     def error_codes(self, name: str) -> tuple[str, ...]:
         return (f"{name}_invalid", f"{name}_too_long")
@@ -154,23 +150,7 @@ class PhoneNumber(FieldKind):
     annotation = "Phone"
 
     def validate(self, value: object, name: str) -> dict[str, str]:
-        country_code: object
-        number: object
-        if isinstance(value, Phone):
-            country_code, number = value.country_code, value.number
-        elif isinstance(value, Mapping):
-            unknown = set(value) - {"country_code", "number"}
-            if unknown:
-                raise fail(name, f"unknown keys {sorted(map(str, unknown))}")
-            country_code, number = value.get("country_code"), value.get("number")
-        else:
-            raise fail(name, f"must be a Phone, not {type(value).__name__}")
-        return {
-            "country_code": _text_within(
-                country_code, name, "country_code", self.country_code_length
-            ),
-            "number": _text_within(number, name, "number", self.number_length),
-        }
+        return validate_phone(value, name, self.country_code_length, self.number_length)
 
     def csv_columns(self, name: str) -> tuple[str, ...]:
         return (f"{name}_country_code", f"{name}_number")
@@ -213,37 +193,10 @@ class Metadata(FieldKind):
     value_max_length: int
     annotation = "Mapping[str, MetadataValue]"
 
-    def validate(self, value: object, name: str) -> dict[str, MetadataValue]:
-        if not isinstance(value, Mapping):
-            raise fail(name, f"must be a mapping, not {type(value).__name__}")
-        if len(value) > self.max_pairs:
-            raise fail(name, f"at most {self.max_pairs} pairs allowed, got {len(value)}")
-        key_max_length, value_max_length = self.key_max_length, self.value_max_length
-        result: dict[str, MetadataValue] = {}
-        for key, item in value.items():
-            if not isinstance(key, str) or not key:
-                raise fail(name, f"keys must be non-empty strings, got {key!r}")
-            require_unicode(key, name, subject="a key ")
-            if len(key) > key_max_length:
-                raise fail(name, f"key {key[:20]!r}... is longer than {key_max_length} characters")
-            if type(item) is str and len(item) <= value_max_length and item.isascii():
-                result[key] = item  # the usual case, without building the item's name
-                continue
-            item_field = f"{name}.{key}"
-            if not isinstance(item, (str, int, float, bool)):
-                raise fail(
-                    item_field, f"must be a string, number or boolean, not {type(item).__name__}"
-                )
-            if isinstance(item, str):
-                require_unicode(item, item_field)
-            if isinstance(item, float) and not math.isfinite(item):
-                raise fail(item_field, "must be a finite number")
-            if isinstance(item, int) and abs(item) >= 10**value_max_length:
-                raise fail(item_field, f"must be at most {value_max_length} characters")
-            if _metadata_value_length(item) > value_max_length:
-                raise fail(item_field, f"must be at most {value_max_length} characters")
-            result[key] = item
-        return result
+    def validate(self, value: object, name: str) -> Any:
+        return validate_metadata(
+            value, name, self.max_pairs, self.key_max_length, self.value_max_length
+        )
 
     def csv_columns(self, name: str) -> tuple[str, ...]:
         return (f"{name}.<key>",)
@@ -334,23 +287,6 @@ class InstrumentIds(FieldKind):
         if not isinstance(value, list) or not all(_is_instrument_id(item) for item in value):
             return [f"{name}_invalid"]
         return [] if all(known_instrument(item) for item in value) else [self.not_found_code]
-
-
-def _text_within(value: object, name: str, part: str, bounds: tuple[int, int]) -> str:
-    low, high = bounds
-    if type(value) is str and value.isascii() and low <= len(value) <= high:
-        return value  # the usual case, without building the part's name
-    field = f"{name}.{part}"
-    text = require_str(value, field)
-    if not low <= len(text) <= high:
-        raise fail(field, f"must be {low} to {high} characters, got {len(text)}")
-    return text
-
-
-def _metadata_value_length(value: MetadataValue) -> int:
-    if isinstance(value, bool):
-        return len("true" if value else "false")
-    return len(str(value))
 
 
 def _is_instrument_id(value: object) -> TypeGuard[str]:

@@ -1,7 +1,6 @@
-"""The API's id and email shapes, shared by the client's validation and the emulator.
+"""The API's documented request limits, shared by the client's validation and the emulator.
 
-Source: `shared/reference/README.md` (the official API reference). The limits of the other
-customer fields are declared with the fields, in `_customer_fields`.
+Source: `shared/reference/README.md` (the official API reference).
 """
 
 from __future__ import annotations
@@ -13,9 +12,21 @@ __all__ = [
     "EMAIL_MAX_LENGTH",
     "EMAIL_PATTERN",
     "INSTRUMENT_ID_PATTERN",
+    "METADATA_KEY_MAX_LENGTH",
+    "METADATA_MAX_PAIRS",
+    "METADATA_VALUE_MAX_LENGTH",
+    "NAME_MAX_LENGTH",
+    "PHONE_COUNTRY_CODE_LENGTH",
+    "PHONE_NUMBER_LENGTH",
 ]
 
 EMAIL_MAX_LENGTH = 255
+NAME_MAX_LENGTH = 255
+PHONE_COUNTRY_CODE_LENGTH = (1, 7)
+PHONE_NUMBER_LENGTH = (6, 25)
+METADATA_MAX_PAIRS = 10
+METADATA_KEY_MAX_LENGTH = 100
+METADATA_VALUE_MAX_LENGTH = 100
 
 # `cus_` + 26 characters of lowercase base32, as every id the API issues; the spec's own
 # pattern (`^(cus)_(\w{26})$`) is looser, and we accept what it accepts.

@@ -13,7 +13,7 @@ from typing import Any
 from ._customer_fields import CUSTOMER_FIELDS, CustomerFields
 from ._errors import CheckoutArgumentError
 from ._types import NotGiven
-from ._validation import fail
+from ._validation import _fail
 
 __all__ = ["create_body", "update_body"]
 
@@ -27,7 +27,7 @@ def create_body(
     """
     for name in fields.required:
         if arguments[name] is None:
-            raise fail(name, "is required")
+            raise _fail(name, "is required")
     body: dict[str, Any] = {}
     for name, validate in fields.validators:
         value = arguments[name]
@@ -46,7 +46,7 @@ def update_body(
         if isinstance(value, NotGiven):
             continue
         if value is None:
-            raise fail(name, "None is not a value; leave the argument out to keep it unchanged")
+            raise _fail(name, "None is not a value; leave the argument out to keep it unchanged")
         body[name] = validate(value, name)
     if not body:
         raise CheckoutArgumentError(

@@ -1,89 +1,185 @@
 """Checks arguments against the API's limits before anything is sent.
 
 A violation raises `CheckoutArgumentError` naming the field, so a bad call never reaches the
-network. The customer fields' checks are reached through their declaration
-(`_customer_fields`), which also builds the request bodies; the migration classifies its input
-rows with the same code.
+network. The customer fields reach these checks through their declaration
+(`_customer_fields`), which also builds the request bodies (`_request_bodies`); the migration
+classifies its input rows with the same code.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import math
+from collections.abc import Iterable, Mapping
 
 from . import _limits
 from ._errors import CheckoutArgumentError
+from ._models import MetadataValue, Phone
 
 __all__ = [
-    "fail",
-    "require_str",
-    "require_unicode",
     "validate_customer_id",
     "validate_email",
     "validate_identifier",
     "validate_instrument_id",
     "validate_instruments",
+    "validate_metadata",
+    "validate_phone",
+    "validate_text",
 ]
 
 
-def fail(field: str, problem: str) -> CheckoutArgumentError:
-    """The error for a bad argument `field`: its message starts with the field's name."""
+def _fail(field: str, problem: str) -> CheckoutArgumentError:
     return CheckoutArgumentError(f"{field}: {problem}", field=field)
 
 
-def require_str(value: object, field: str) -> str:
-    """Return `value` if it is text that can be sent (UTF-8 encodable)."""
+def _require_str(value: object, field: str) -> str:
     if not isinstance(value, str):
-        raise fail(field, f"must be a string, not {type(value).__name__}")
-    require_unicode(value, field)
+        raise _fail(field, f"must be a string, not {type(value).__name__}")
+    _require_unicode(value, field)
     return value
 
 
-def require_unicode(value: str, field: str, *, subject: str = "") -> None:
-    """Raise unless `value` can be encoded as UTF-8."""
+def _require_unicode(value: str, field: str, *, subject: str = "") -> None:
     # A lone surrogate (from a JSON `\udXXX` escape, say) cannot be sent as UTF-8.
     if value.isascii():
         return
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
-        raise fail(field, f"{subject}is not valid Unicode (a lone surrogate)") from None
+        raise _fail(field, f"{subject}is not valid Unicode (a lone surrogate)") from None
 
 
 def validate_email(value: object, field: str = "email") -> str:
     """Return `value` if it is a plausible email address of at most 255 characters."""
-    email = require_str(value, field)
+    email = _require_str(value, field)
     if not email:
-        raise fail(field, "must not be empty")
+        raise _fail(field, "must not be empty")
     if len(email) > _limits.EMAIL_MAX_LENGTH:
-        raise fail(field, f"must be at most {_limits.EMAIL_MAX_LENGTH} characters")
+        raise _fail(field, f"must be at most {_limits.EMAIL_MAX_LENGTH} characters")
     if _limits.EMAIL_PATTERN.fullmatch(email) is None:
-        raise fail(field, f"{email!r} is not a valid email address")
+        raise _fail(field, f"{email!r} is not a valid email address")
     return email
 
 
 def validate_customer_id(value: object, field: str = "customer_id") -> str:
     """Return `value` if it has the shape of a customer id (`cus_` + 26 characters)."""
-    customer_id = require_str(value, field)
+    customer_id = _require_str(value, field)
     if _limits.CUSTOMER_ID_PATTERN.fullmatch(customer_id) is None:
-        raise fail(field, f"{customer_id!r} is not a customer id (cus_ followed by 26 characters)")
+        raise _fail(field, f"{customer_id!r} is not a customer id (cus_ followed by 26 characters)")
     return customer_id
 
 
 def validate_identifier(value: object, field: str = "id_or_email") -> str:
     """Return `value` if it is a customer id or an email address."""
-    identifier = require_str(value, field)
+    identifier = _require_str(value, field)
     if _limits.CUSTOMER_ID_PATTERN.fullmatch(identifier):
         return identifier
     if "@" not in identifier:
-        raise fail(field, f"{identifier!r} is neither a customer id (cus_...) nor an email address")
+        raise _fail(
+            field, f"{identifier!r} is neither a customer id (cus_...) nor an email address"
+        )
     return validate_email(identifier, field)
+
+
+def validate_text(value: object, field: str, max_length: int) -> str:
+    """Return `value` if it is text of at most `max_length` characters."""
+    text = _require_str(value, field)
+    if len(text) > max_length:
+        raise _fail(field, f"must be at most {max_length} characters")
+    return text
+
+
+# `_validate_name` and `_validate_phone`: the customer's limits, for other objects that carry a
+# name or a phone (an instrument's account holder).
+def _validate_name(value: object) -> str:
+    return validate_text(value, "name", _limits.NAME_MAX_LENGTH)
+
+
+def _validate_length(value: object, field: str, part: str, bounds: tuple[int, int]) -> str:
+    low, high = bounds
+    if type(value) is str and value.isascii() and low <= len(value) <= high:
+        return value  # the usual case, without building the part's name
+    text = _require_str(value, f"{field}.{part}")
+    if not low <= len(text) <= high:
+        raise _fail(f"{field}.{part}", f"must be {low} to {high} characters, got {len(text)}")
+    return text
+
+
+def validate_phone(
+    value: object,
+    field: str,
+    country_code_length: tuple[int, int],
+    number_length: tuple[int, int],
+) -> dict[str, str]:
+    """Return the API's spelling of a `Phone` (or a mapping of its two parts)."""
+    country_code: object
+    number: object
+    if isinstance(value, Phone):
+        country_code, number = value.country_code, value.number
+    elif isinstance(value, Mapping):
+        unknown = set(value) - {"country_code", "number"}
+        if unknown:
+            raise _fail(field, f"unknown keys {sorted(map(str, unknown))}")
+        country_code, number = value.get("country_code"), value.get("number")
+    else:
+        raise _fail(field, f"must be a Phone, not {type(value).__name__}")
+    return {
+        "country_code": _validate_length(country_code, field, "country_code", country_code_length),
+        "number": _validate_length(number, field, "number", number_length),
+    }
+
+
+def _validate_phone(value: object) -> dict[str, str]:
+    return validate_phone(
+        value, "phone", _limits.PHONE_COUNTRY_CODE_LENGTH, _limits.PHONE_NUMBER_LENGTH
+    )
+
+
+def _metadata_value_length(value: MetadataValue) -> int:
+    if isinstance(value, bool):
+        return len("true" if value else "false")
+    return len(str(value))
+
+
+def validate_metadata(
+    value: object, field: str, max_pairs: int, key_max_length: int, value_max_length: int
+) -> dict[str, MetadataValue]:
+    """Return `value` as a dict if it is a mapping of scalars within these limits."""
+    if not isinstance(value, Mapping):
+        raise _fail(field, f"must be a mapping, not {type(value).__name__}")
+    if len(value) > max_pairs:
+        raise _fail(field, f"at most {max_pairs} pairs allowed, got {len(value)}")
+    result: dict[str, MetadataValue] = {}
+    for key, item in value.items():
+        if not isinstance(key, str) or not key:
+            raise _fail(field, f"keys must be non-empty strings, got {key!r}")
+        _require_unicode(key, field, subject="a key ")
+        if len(key) > key_max_length:
+            raise _fail(field, f"key {key[:20]!r}... is longer than {key_max_length} characters")
+        if type(item) is str and len(item) <= value_max_length and item.isascii():
+            result[key] = item  # the usual case, without building the item's name
+            continue
+        item_field = f"{field}.{key}"
+        if not isinstance(item, (str, int, float, bool)):
+            raise _fail(
+                item_field, f"must be a string, number or boolean, not {type(item).__name__}"
+            )
+        if isinstance(item, str):
+            _require_unicode(item, item_field)
+        if isinstance(item, float) and not math.isfinite(item):
+            raise _fail(item_field, "must be a finite number")
+        if isinstance(item, int) and abs(item) >= 10**value_max_length:
+            raise _fail(item_field, f"must be at most {value_max_length} characters")
+        if _metadata_value_length(item) > value_max_length:
+            raise _fail(item_field, f"must be at most {value_max_length} characters")
+        result[key] = item
+    return result
 
 
 def validate_instrument_id(value: object, field: str) -> str:
     """Return `value` if it has the shape of an instrument id (`src_` + 26 characters)."""
-    instrument_id = require_str(value, field)
+    instrument_id = _require_str(value, field)
     if _limits.INSTRUMENT_ID_PATTERN.fullmatch(instrument_id) is None:
-        raise fail(
+        raise _fail(
             field, f"{instrument_id!r} is not an instrument id (src_ followed by 26 characters)"
         )
     return instrument_id
@@ -92,5 +188,5 @@ def validate_instrument_id(value: object, field: str) -> str:
 def validate_instruments(value: object, field: str) -> list[str]:
     """Return `value` as a list if it is a list of instrument ids."""
     if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
-        raise fail(field, "must be a list of instrument ids")
+        raise _fail(field, "must be a list of instrument ids")
     return [validate_instrument_id(item, f"{field}[{index}]") for index, item in enumerate(value)]
