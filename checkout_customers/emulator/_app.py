@@ -46,6 +46,7 @@ from ._validation import (
     check_customer_fields,
     check_instrument,
     parse_json_object,
+    stored_fields,
 )
 
 __all__ = [
@@ -357,12 +358,7 @@ class _Api:
         )
         if codes:
             return _invalid(codes)
-        record: Record = {"id": new_customer_id(), "email": fields["email"]}
-        for name in ("name", "metadata"):
-            if name in fields:
-                record[name] = fields[name]
-        if "phone" in fields:
-            record["phone"] = _phone(fields["phone"])
+        record: Record = {"id": new_customer_id(), **stored_fields(fields)}
         linked: list[str] = []
         if "default" in fields:  # the reference: instruments are saved only with a default
             linked = _union(fields.get("instruments", []), [fields["default"]])
@@ -393,11 +389,7 @@ class _Api:
         )
         if codes:
             return _invalid(codes)
-        for name in ("email", "name", "metadata"):
-            if name in fields:
-                record[name] = fields[name]  # metadata is replaced as a whole
-        if "phone" in fields:
-            record["phone"] = _phone(fields["phone"])
+        record.update(stored_fields(fields))  # metadata is replaced as a whole
         linked = _union(record.get("instruments", []), fields.get("instruments", []))
         if "default" in fields:
             linked = _union(linked, [fields["default"]])
@@ -530,11 +522,6 @@ class _Api:
 
 def _dumps(value: object) -> str:
     return json.dumps(value, ensure_ascii=False)
-
-
-def _phone(phone: dict[str, Any]) -> dict[str, Any]:
-    """The phone's known parts; other keys are dropped like unknown top-level fields."""
-    return {part: phone[part] for part in ("country_code", "number") if part in phone}
 
 
 def _union(first: list[str], second: list[str]) -> list[str]:
