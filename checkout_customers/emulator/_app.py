@@ -71,6 +71,7 @@ _ADMIN_PREFIX = "/_emulator/"
 _TOKEN_PATH = "/connect/token"  # noqa: S105 - a path, not a password
 _CUSTOMERS_PREFIX = "/customers/"
 _INSTRUMENTS_PREFIX = "/instruments/"
+_CARD_TOKENS_PATH = "/tokens"
 #: Faults after which the client got no answer at all.
 _UNANSWERED = frozenset({Fault.RESET_BEFORE_ACTING.value, Fault.DROP_AFTER_ACTING.value})
 _logger = logging.getLogger("checkout_customers.emulator")
@@ -124,6 +125,7 @@ async def _request_id_middleware(request: web.Request, handler: Handler) -> web.
                 request.headers,
                 request_id,
                 form_secrets=request.path == _TOKEN_PATH,
+                card_secrets=request.path == _CARD_TOKENS_PATH,
             )
             _journal_entry.set(entry)
             if request.body_exists:
@@ -629,7 +631,7 @@ def build_app(settings: EmulatorSettings, store: Store) -> web.Application:
     app.router.add_get("/instruments/{id:.+}", api.get_instrument, allow_head=False)
     app.router.add_patch("/instruments/{id:.+}", api.update_instrument)
     app.router.add_delete("/instruments/{id:.+}", api.delete_instrument)
-    app.router.add_post("/tokens", api.create_token)
+    app.router.add_post(_CARD_TOKENS_PATH, api.create_token)
     app.router.add_post("/connect/token", api.issue_token)
     app.router.add_get("/_emulator/customers", api.admin_customers, allow_head=False)
     app.router.add_get("/_emulator/instruments", api.admin_instruments, allow_head=False)
