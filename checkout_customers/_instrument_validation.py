@@ -114,8 +114,9 @@ def _phone(value: object, field: str) -> dict[str, str]:
     try:
         return _validate_phone(value)
     except CheckoutArgumentError as exc:
+        inner = exc.field or "phone"
         message = str(exc).replace("phone", field, 1)
-        raise CheckoutArgumentError(message, field=field) from None
+        raise CheckoutArgumentError(message, field=inner.replace("phone", field, 1)) from None
 
 
 def _account_holder(value: object, *, card: bool) -> dict[str, Any]:
@@ -228,7 +229,7 @@ def create_instrument_body(
     if (token is None) == (bank_account is None):
         raise CheckoutArgumentError(
             "create needs exactly one of token= (a card token, tok_...) and bank_account=",
-            field="token" if token is not None else None,
+            field=None,
         )
     body: dict[str, Any]
     if token is not None:
