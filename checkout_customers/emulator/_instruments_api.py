@@ -264,6 +264,7 @@ class InstrumentsApi:
     ) -> Answer:
         new_customer: Record | None = None
         changed: list[Record] = []
+        owner: Record | None = None
         if isinstance(target, str):  # a new email: a new customer, with this as its default
             new_customer = {"id": new_customer_id(), "email": target}
             if customer.get("name") is not None:
@@ -292,7 +293,7 @@ class InstrumentsApi:
             return Answer(409)
         created = {"type": instrument["type"], "id": instrument["id"]}
         created.update(_sent(instrument, _CREATED_FIELDS[instrument["type"]]))
-        if target is not None:
+        if owner is not None:
             created["customer"] = _customer_summary(owner)
         return Answer(201, created)
 

@@ -166,12 +166,17 @@ class Store:
             if row is None:
                 return False
             self._db.execute("DELETE FROM customers WHERE id = ?", (customer_id,))
-            for instrument_id in json.loads(row[0]).get("instruments") or []:
+            linked = json.loads(row[0]).get("instruments") or []
+            placeholders = ",".join("?" * len(linked))
+            # Only instruments stored through the API can go: the built-in ones a migration
+            # links to every row never cost a scan of the customers.
+            stored = self._db.execute(
+                f"SELECT id FROM instruments WHERE builtin = ? AND id IN ({placeholders})",  # noqa: S608
+                (ORIGIN_API, *linked),
+            ).fetchall()
+            for (instrument_id,) in stored:
                 if not self._linking(instrument_id):
-                    self._db.execute(
-                        "DELETE FROM instruments WHERE id = ? AND builtin = ?",
-                        (instrument_id, ORIGIN_API),
-                    )
+                    self._db.execute("DELETE FROM instruments WHERE id = ?", (instrument_id,))
         return True
 
     def customer_by_id(self, customer_id: str) -> Record | None:
