@@ -208,3 +208,16 @@ def test_the_number_and_cvv_are_never_kept(tmp_path: Path) -> None:
     assert b"454347" in stored  # the file holds the token (its bin)...
     assert b"4543474002249996" not in stored  # ...but neither the number
     assert b'"cvv"' not in stored  # nor the cvv
+
+
+async def test_a_token_is_single_use_across_emulators_sharing_a_file(
+    tmp_path: Path, http: aiohttp.ClientSession
+) -> None:
+    db_path = str(tmp_path / "shared.sqlite3")
+    async with run_emulator(db_path=db_path) as first, run_emulator(db_path=db_path) as second:
+        _, token = await _tokenise(Api(http, first.base_url, first.public_key))
+        stored = await _store(Api(http, second.base_url, second.secret_key), token["token"])
+        again = await _store(Api(http, first.base_url, first.secret_key), token["token"])
+
+    assert stored[0] == 201
+    assert (again[0], again[1]["error_codes"]) == (422, ["token_used"])
