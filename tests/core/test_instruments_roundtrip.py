@@ -377,3 +377,14 @@ async def test_a_create_answer_without_an_instrument_says_it_may_exist(
             await cko.instruments.create(token="tok_" + "a" * 26)
 
     assert "req_1" in str(unreadable.value)
+
+
+async def test_a_client_from_with_options_applies_them_to_instruments(
+    customers_client: Any, checkout_emulator: RunningEmulator
+) -> None:
+    checkout_emulator.fail_next("503", method="GET", path="/instruments/")
+    impatient = customers_client.with_options(max_retries=0)
+
+    with pytest.raises(ServerError):
+        await impatient.instruments.get(TEST_CARD_VISA_ID)
+    assert (await customers_client.instruments.get(TEST_CARD_VISA_ID)).last4 == "4242"
