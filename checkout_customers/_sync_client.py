@@ -109,6 +109,7 @@ class Customers(SyncResource):
     def __init__(self, client: Client) -> None:
         super().__init__(client)
         self.with_raw_response = CustomersWithRawResponse(client)
+        """The same methods, each returning a `RawResponse` (status, headers, timing, parse)."""
 
     def create(
         self,

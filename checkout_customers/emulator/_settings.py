@@ -29,6 +29,7 @@ DEFAULT_PUBLIC_KEY = "pk_sbox_emulator_local_key"
 DEFAULT_CARD_TOKEN_TTL_S = 15 * 60.0
 #: The OAuth client every emulator accepts unless told otherwise.
 DEFAULT_CLIENT_ID = "cli_emulatorlocal"
+#: The secret of `DEFAULT_CLIENT_ID`. For local use only.
 DEFAULT_CLIENT_SECRET = "emulator_local_client_secret"  # noqa: S105 - a documented local default
 #: Lifetime of the access tokens issued by `POST /connect/token`, in seconds.
 DEFAULT_TOKEN_TTL_S = 3600.0
