@@ -380,6 +380,7 @@ class Instruments(SyncResource):
     def __init__(self, client: Client) -> None:
         super().__init__(client)
         self.with_raw_response = InstrumentsWithRawResponse(client)
+        """The same methods, each returning a `RawResponse` (status, headers, timing, parse)."""
 
     def create(
         self,
