@@ -33,6 +33,8 @@ CLIENT_OUTPUT = f"{PACKAGE}/_sync_client.py"
 RESOURCES = {
     "customers": ("_customers", "AsyncCustomers"),
     "customers.with_raw_response": ("_customers", "AsyncCustomersWithRawResponse"),
+    "instruments": ("_instruments", "AsyncInstruments"),
+    "instruments.with_raw_response": ("_instruments", "AsyncInstrumentsWithRawResponse"),
 }
 # Generated module -> the (module, async function) pairs it mirrors, once the module exists.
 FUNCTIONS = {f"{PACKAGE}/migration/_sync.py": [("migration._migrate", "migrate")]}

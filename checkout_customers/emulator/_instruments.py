@@ -26,6 +26,7 @@ __all__ = [
     "TEST_CARD_MASTERCARD_ID",
     "TEST_CARD_VISA_ID",
     "TEST_INSTRUMENTS",
+    "new_customer_id",
     "new_fingerprint",
     "new_instrument_id",
 ]
@@ -196,6 +197,11 @@ def _base32(length: int) -> str:
 def new_instrument_id() -> str:
     """A fresh instrument id: `src_` followed by 26 lowercase base32 characters."""
     return "src_" + _base32(26)
+
+
+def new_customer_id() -> str:
+    """A fresh customer id: `cus_` followed by 26 lowercase base32 characters."""
+    return "cus_" + _base32(26)
 
 
 def new_fingerprint() -> str:
