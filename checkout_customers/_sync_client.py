@@ -10,6 +10,7 @@ from typing import Literal
 
 from ._client import AsyncClient
 from ._config import DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_RETRIES, TimeoutTypes
+from ._customers import PreparedCreate
 from ._models import ApiResult, CreatedCustomer, Customer, MetadataValue, Phone
 from ._portal import Portal
 from ._types import NOT_GIVEN, NotGiven
@@ -131,6 +132,20 @@ class Customers:
 
         return self._portal.call(call)
 
+    def create_prepared(
+        self, request: PreparedCreate, *, max_retries: int | None = None
+    ) -> CreatedCustomer:
+        """`create` with a request validated and encoded beforehand by `prepare_create`.
+
+        For callers that may send one request several times (the migration): the same text
+        goes each time. Retries and errors are those of `create`.
+        """
+
+        async def call(cko: AsyncClient) -> CreatedCustomer:
+            return await cko.customers.create_prepared(request, max_retries=max_retries)
+
+        return self._portal.call(call)
+
     def get(self, id_or_email: str, *, max_retries: int | None = None) -> Customer:
         """Return the customer with this id (`cus_...`) or email address.
 
@@ -140,6 +155,18 @@ class Customers:
 
         async def call(cko: AsyncClient) -> Customer:
             return await cko.customers.get(id_or_email, max_retries=max_retries)
+
+        return self._portal.call(call)
+
+    def find(self, id_or_email: str, *, max_retries: int | None = None) -> Customer | None:
+        """`get`, but None when there is no such customer (a 404) instead of `NotFoundError`.
+
+        Raises `CheckoutArgumentError` for an identifier that is neither an id nor an email,
+        and the other `CheckoutError`s.
+        """
+
+        async def call(cko: AsyncClient) -> Customer | None:
+            return await cko.customers.find(id_or_email, max_retries=max_retries)
 
         return self._portal.call(call)
 

@@ -12,12 +12,15 @@
 statuses of the contract. See `docs/migration.md` for the guarantees and formats.
 """
 
+from .._customers import PreparedCreate, prepare_create
+from ._circuit_breaker import ApiUnreachableError
 from ._journal import JournalError
 from ._migrate import (
     DEFAULT_CONCURRENCY,
     DEFAULT_MAX_ATTEMPTS,
     DEFAULT_RATE,
     DEFAULT_SETTLE_SECONDS,
+    MigrationIOError,
     migrate,
 )
 from ._progress import ProgressDisplay, format_summary
@@ -30,11 +33,14 @@ __all__ = [
     "DEFAULT_MAX_ATTEMPTS",
     "DEFAULT_RATE",
     "DEFAULT_SETTLE_SECONDS",
+    "ApiUnreachableError",
     "CsvSource",
     "JournalError",
     "JsonlSource",
+    "MigrationIOError",
     "MigrationInputError",
     "MigrationReport",
+    "PreparedCreate",
     "ProgressDisplay",
     "Row",
     "RowResult",
@@ -42,6 +48,7 @@ __all__ = [
     "format_summary",
     "migrate",
     "migrate_sync",
+    "prepare_create",
     "read_csv",
     "read_jsonl",
 ]

@@ -22,6 +22,7 @@ from checkout_customers.migration import (
     read_csv,
     read_jsonl,
 )
+from checkout_customers.migration import PreparedCreate
 from checkout_customers.migration._journal import Journal, RowState
 from checkout_customers.migration._rows import rows_of
 
@@ -305,13 +306,15 @@ async def test_a_run_cancelled_with_a_create_in_flight_is_reconciled_by_the_next
             secret_key=emulator.secret_key, base_url=emulator.base_url
         ) as client:
             create_sent = asyncio.Event()
-            send_create = client.customers._create
+            send_create = client.customers.create_prepared
 
-            async def spy(body: str, *, max_retries: int | None) -> CreatedCustomer:
+            async def spy(
+                body: PreparedCreate, *, max_retries: int | None = None
+            ) -> CreatedCustomer:
                 create_sent.set()
                 return await send_create(body, max_retries=max_retries)
 
-            client.customers._create = spy  # type: ignore[method-assign]
+            client.customers.create_prepared = spy  # type: ignore[method-assign]
             rows = [{"email": "late@example.com", "name": "Late"}]
             run = asyncio.create_task(migrate(client, rows, journal=journal, **FAST))
             await asyncio.wait_for(create_sent.wait(), timeout=10)
@@ -319,7 +322,7 @@ async def test_a_run_cancelled_with_a_create_in_flight_is_reconciled_by_the_next
             run.cancel()
             with pytest.raises(asyncio.CancelledError):
                 await run
-            client.customers._create = send_create  # type: ignore[method-assign]
+            client.customers.create_prepared = send_create  # type: ignore[method-assign]
 
             results: list[RowResult] = []
             report = await migrate(client, rows, journal=journal, progress=results.append, **FAST)
