@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from urllib.parse import urlsplit
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
 import anyio
 

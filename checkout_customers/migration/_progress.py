@@ -63,6 +63,13 @@ class ProgressDisplay:
         self._samples: collections.deque[tuple[float, int]] = collections.deque()
         self._samples.append((self._started, 0))
         self._drawn = False
+        #: Why the run is paused (e.g. "API unreachable (connection refused)"), or None.
+        self.paused: str | None = None
+
+    def set_paused(self, cause: str | None) -> None:
+        """Show that the run is paused for `cause` (None: it runs again), at once."""
+        self.paused = cause
+        self._render(self._clock())
 
     def update(self, result: RowResult) -> None:
         self.done += 1
@@ -109,7 +116,10 @@ class ProgressDisplay:
             for status, count in self.counts.items()
             if count or status is RowStatus.CREATED
         ]
-        return "  ".join(parts) + "  " + ", ".join(counts)
+        text = "  ".join(parts) + "  " + ", ".join(counts)
+        if self.paused is not None:
+            text += f"  paused: {self.paused}, probing"
+        return text
 
     def _render(self, now: float) -> None:
         self._last_render = now
