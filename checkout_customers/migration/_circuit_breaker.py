@@ -21,6 +21,8 @@ reached at all stops the run at once with `ApiUnreachableError`, before any row 
 from __future__ import annotations
 
 import asyncio
+import os
+import ssl
 import time
 from collections.abc import Callable
 from urllib.parse import urlsplit
@@ -139,11 +141,30 @@ class CircuitBreaker:
 
 
 def describe_failure(exc: BaseException) -> str:
-    """A short cause for the progress line: the API's status, or the connection's trouble."""
+    """A short cause for the progress line: the API's status, or the connection's trouble
+    (the operating system's words for it when there are any: "Connection refused")."""
     if isinstance(exc, ServerError):
         return f"answers {exc.status}"
     text = str(exc)
-    return text if len(text) <= 120 else text[:117] + "..."
+    system = _system_error(exc)
+    if system is not None and system.lower() not in text.lower():
+        text = f"{text} ({system})"
+    return text if len(text) <= 160 else text[:157] + "..."
+
+
+def _system_error(exc: BaseException) -> str | None:
+    """The strerror of the first OSError with an errno among the causes of `exc`."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, ssl.SSLError):
+            return None  # its errno is OpenSSL's, not the system's; the text says it all
+        if isinstance(current, OSError) and isinstance(current.errno, int) and current.errno > 0:
+            return os.strerror(current.errno)
+        nested = getattr(current, "os_error", None)  # aiohttp's ClientConnectorError
+        current = nested if isinstance(nested, BaseException) else current.__cause__
+    return None
 
 
 async def check_reachable(client: AsyncClient) -> None:

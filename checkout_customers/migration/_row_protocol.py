@@ -104,6 +104,8 @@ class Job:
     attempt_at: float = 0.0
     #: Creates settled as not created (not counting those lost to an outage).
     failures: int = 0
+    #: The breaker's outage count at the last failure (see `_settle`).
+    outages: int = 0
     prepared: PreparedCreate | None = None
 
     @classmethod
@@ -201,6 +203,10 @@ class RowProtocol:
         customer = await self._lookup(job.row.email)
         if customer is not None:
             return self._finish(job.row, RowStatus.CREATED, customer)
+        if job.outages != self.breaker.outages:
+            # An outage began after the last failed create: that failure was its first sign.
+            job.failures = max(0, job.failures - 1)
+            job.outages = self.breaker.outages
         if job.failures >= self.max_attempts:
             return self._fail(
                 job.row,
@@ -251,6 +257,7 @@ class RowProtocol:
                 job.attempt_at = attempt_at
                 if not self.breaker.failed(describe_failure(outcome)):
                     job.failures += 1
+                    job.outages = self.breaker.outages
                 return Parked(job, attempt_at + self.settle_seconds)
             self.unsettled_creates -= 1
             self.breaker.answered()
@@ -275,6 +282,7 @@ class RowProtocol:
         """The customer with this email, None on a definite 404; raises `_OutcomeUnknown`."""
         failures = 0
         rate_limited = 0
+        outages = self.breaker.outages
         while True:
             await self.reads.acquire()
             if not self.breaker.closed:
@@ -302,14 +310,19 @@ class RowProtocol:
                 self.breaker.answered()
                 return customer
             failures += 1
+            if self.stopping():
+                raise Stopped
+            await anyio.sleep(_backoff(failures))
+            if self.breaker.outages != outages:
+                # An outage began meanwhile: this failure was its first sign, not the row's.
+                failures -= 1
+                outages = self.breaker.outages
+                continue
             if failures >= self.max_attempts:
                 raise _OutcomeUnknown(
                     f"the lookup by email failed {failures} times: {_describe(error)}",
                     _request_id(error),
                 )
-            if self.stopping():
-                raise Stopped
-            await anyio.sleep(_backoff(failures))
 
     async def _lookup_existing(self, row: Row) -> Customer | None:
         """A customer already on the account under the row's email, in either spelling.

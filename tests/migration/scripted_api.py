@@ -13,11 +13,12 @@ lower-cased email and answers `GET /customers/{email}` and `POST /customers`; a 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import enum
 import itertools
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 from urllib.parse import unquote
 
@@ -56,26 +57,41 @@ class ScriptedApi:
         self._ids = itertools.count(1)
         self._late: set[asyncio.Task[None]] = set()
         self._runner: web.AppRunner | None = None
+        self._request_seen = asyncio.Event()
+        #: While True, every request is answered 503 without acting (an outage).
+        self.down = False
+        self._site: web.TCPSite | None = None
+        self._port = 0
         self.base_url = ""
 
     async def __aenter__(self) -> ScriptedApi:
+        await self.listen()
+        self.base_url = f"http://127.0.0.1:{self._port}"
+        return self
+
+    async def listen(self) -> None:
+        """Accept connections (again, on the same port)."""
         app = web.Application()
         app.router.add_get("/customers/{identifier}", self._get)
         app.router.add_post("/customers", self._post)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        self.base_url = f"http://127.0.0.1:{port}"
-        return self
+        self._site = web.TCPSite(self._runner, "127.0.0.1", self._port, reuse_address=True)
+        await self._site.start()
+        self._port = self._site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+
+    async def hang_up(self) -> None:
+        """Close every connection and stop listening: connections are refused until `listen`."""
+        assert self._runner is not None
+        await self._runner.cleanup()
+        self._runner = None
 
     async def __aexit__(self, *exc_info: object) -> None:
         for task in self._late:
             task.cancel()
         await asyncio.gather(*self._late, return_exceptions=True)
-        assert self._runner is not None
-        await self._runner.cleanup()
+        if self._runner is not None:
+            await self._runner.cleanup()
 
     def requests(self, method: str, email: str | None = None) -> list[tuple[float, Act]]:
         """(time, act) of each `method` request, for `email` or all."""
@@ -85,11 +101,21 @@ class ScriptedApi:
             if logged_method == method and (email is None or logged_email == email)
         ]
 
+    async def wait_for_requests(
+        self, method: str, email: str, count: int, timeout: float = 10.0
+    ) -> None:
+        """Return once `count` `method` requests for `email` have arrived."""
+        async with asyncio.timeout(timeout) if hasattr(asyncio, "timeout") else _nothing():
+            while len(self.requests(method, email)) < count:
+                self._request_seen.clear()
+                await self._request_seen.wait()
+
     def _act(self, method: str, email: str, script: Callable[[str, int], Act]) -> Act:
         key = (method, email)
         self._attempts[key] += 1
         act = script(email, self._attempts[key])
         self.log.append((time.time(), method, email, act))
+        self._request_seen.set()
         return act
 
     def _store(self, email: str) -> str:
@@ -100,6 +126,9 @@ class ScriptedApi:
 
     async def _get(self, request: web.Request) -> web.Response:
         email = unquote(request.match_info["identifier"]).lower()
+        if self.down:
+            self.log.append((time.time(), "GET", email, Act.ANSWER_503))
+            return _error(503)
         if email == PROBE_EMAIL:
             return _error(404)
         act = self._act("GET", email, self.script_lookup)
@@ -113,6 +142,9 @@ class ScriptedApi:
     async def _post(self, request: web.Request) -> web.Response:
         body: dict[str, Any] = await request.json()
         email = str(body["email"]).lower()
+        if self.down:
+            self.log.append((time.time(), "POST", email, Act.ANSWER_503))
+            return _error(503)
         act = self._act("POST", email, self.script_create)
         if act is Act.OK:
             return web.json_response({"id": self._store(email)}, status=201)
@@ -127,6 +159,11 @@ class ScriptedApi:
     async def _store_later(self, email: str) -> None:
         await asyncio.sleep(self.late_seconds)
         self._store(email)
+
+
+@contextlib.asynccontextmanager
+async def _nothing() -> AsyncIterator[None]:
+    yield
 
 
 _STATUS = {

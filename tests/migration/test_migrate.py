@@ -14,6 +14,7 @@ from checkout_customers import AsyncClient, AuthenticationError, Client, Created
 from checkout_customers.emulator import RunningEmulator, emulator_thread
 from checkout_customers.migration import (
     JournalError,
+    PreparedCreate,
     Row,
     RowResult,
     RowStatus,
@@ -22,7 +23,6 @@ from checkout_customers.migration import (
     read_csv,
     read_jsonl,
 )
-from checkout_customers.migration import PreparedCreate
 from checkout_customers.migration._journal import Journal, RowState
 from checkout_customers.migration._rows import rows_of
 
