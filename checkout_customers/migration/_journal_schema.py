@@ -54,7 +54,10 @@ def journal_error(path: str, exc: sqlite3.Error) -> JournalError:
     if isinstance(exc, sqlite3.OperationalError) and (
         "disk" in message or "full" in message or "I/O" in message or "readonly" in message
     ):
-        return JournalError(f"{path}: cannot write the journal ({message})")
+        # SQLite's own code (Python 3.11+) tells a write from a read, a full disk from a fault.
+        name = getattr(exc, "sqlite_errorname", None)
+        detail = f"{message}, {name}" if name else message
+        return JournalError(f"{path}: cannot write the journal ({detail})")
     return JournalError(f"{path}: the journal cannot be used ({message})")
 
 
