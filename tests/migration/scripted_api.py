@@ -40,6 +40,7 @@ class Act(enum.Enum):
     CONFLICT = "answer 409 without acting"
     UNAUTHORIZED = "answer 401 without acting"
     RATE_LIMITED = "answer 429 without acting"
+    HANG = "wait `late_seconds`, then act and answer (a request stuck inside the API)"
     MISS = "answer 404 to a look-up whatever is stored (an API matching emails differently)"
 
 
@@ -74,7 +75,7 @@ class ScriptedApi:
         app = web.Application()
         app.router.add_get("/customers/{identifier}", self._get)
         app.router.add_post("/customers", self._post)
-        self._runner = web.AppRunner(app, access_log=None)
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
         await self._runner.setup()
         self._site = web.TCPSite(self._runner, "127.0.0.1", self._port, reuse_address=True)
         await self._site.start()
@@ -146,6 +147,9 @@ class ScriptedApi:
             self.log.append((time.time(), "POST", email, Act.ANSWER_503))
             return _error(503)
         act = self._act("POST", email, self.script_create)
+        if act is Act.HANG:
+            await asyncio.sleep(self.late_seconds)
+            act = Act.OK
         if act is Act.OK:
             return web.json_response({"id": self._store(email)}, status=201)
         if act is Act.ACT_THEN_500:
