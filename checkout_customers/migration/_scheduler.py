@@ -70,7 +70,9 @@ class Scheduler:
         self.parked: list[tuple[float, int, Job]] = []
         self._sequence = itertools.count()
         self.in_flight: dict[int, Row] = {}
-        self.input_ended = False
+        self.input_ended = False  # the reader is done, one way or another
+        self._input_read = False  # ... and it read the input to its end
+        self._claiming: list[Row] = []
         self._work_ready = anyio.Event()
         self._running_short = anyio.Event()
         self._error: BaseException | None = None
@@ -135,12 +137,15 @@ class Scheduler:
             self.on_result(interrupted(job.row, _PARKED_WHY))
         self.parked.clear()
         for job in self.ready:
-            self.on_result(interrupted(job.row))
+            self.on_result(_unstarted(job))
         self.ready.clear()
-        if not self.input_ended and self._rows is not None:
+        for row in self._claiming:
+            self.on_result(_not_started(row))
+        self._claiming = []
+        if not self._input_read and self._rows is not None:
             # The rest of the input is still read, so that the report has a line for every
             # row; nothing is claimed or sent.
-            self.input_ended = True
+            self._input_read = self.input_ended = True
             for row in self._rows:
                 self.on_result(_not_started(row))
 
@@ -151,6 +156,7 @@ class Scheduler:
             while True:
                 chunk = [row for _, row in zip(range(_CHUNK_ROWS), rows, strict=False)]
                 if not chunk:
+                    self._input_read = True
                     break
                 await self._take(chunk)
                 if len(self.ready) >= self.concurrency and not self.stopping:
@@ -168,7 +174,9 @@ class Scheduler:
                 self.on_result(_not_started(row))
             return
         valid = [row for row in chunk if row.valid]
+        self._claiming = chunk  # reported by `_report_unfinished` if the claim is cut short
         claims = iter(await self.journal.claim(valid) if valid else ())
+        self._claiming = []
         for row in chunk:
             if not row.valid:
                 self.on_result(RowResult(row.line, row.email, RowStatus.INVALID, error=row.error))
@@ -203,9 +211,7 @@ class Scheduler:
                 await self._work_ready.wait()
                 continue
             if self.stop_requested():
-                self.on_result(
-                    interrupted(job.row, _PARKED_WHY) if job.ambiguous else _not_started(job.row)
-                )
+                self.on_result(_unstarted(job))
                 continue
             # Left in `in_flight` if the step is cancelled or raises: then reported unfinished.
             in_flight[number] = job.row
@@ -250,6 +256,11 @@ def _not_started(row: Row) -> RowResult:
         RowStatus.FAILED,
         error="not started: the run was interrupted; run the same command again to resume",
     )
+
+
+def _unstarted(job: Job) -> RowResult:
+    """A claimed row the stopped run did not take up: `creating` ones are still unsettled."""
+    return interrupted(job.row, _PARKED_WHY) if job.ambiguous else _not_started(job.row)
 
 
 def _duplicate(row: Row, claim: Claim) -> RowResult:

@@ -3,6 +3,8 @@ the journal keeps them, and requests that hang are cut after the grace."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -77,3 +79,42 @@ async def test_requests_that_hang_after_a_stop_are_cut_after_the_grace(
     assert sorted(result.line for result in results) == list(range(1, 11))
     assert all(result.status is RowStatus.FAILED for result in results)
     assert sum(1 for result in results if "interrupted" in (result.error or "")) == 10
+
+
+async def test_a_cancelled_run_still_reports_every_input_row(
+    api: ScriptedApi, journal: Path, tmp_path: Path
+) -> None:
+    # What a second Ctrl-C does: the call is cancelled with rows in flight, parked and unread.
+    api.late_seconds = 20.0
+    api.script_create = lambda email, attempt: (  # type: ignore[assignment]
+        Act.HANG if email.startswith("h") else Act.ERROR_500 if email.startswith("p") else Act.OK
+    )
+    rows = [
+        *({"email": f"h{n}@example.com"} for n in range(2)),
+        *({"email": f"p{n}@example.com"} for n in range(2)),
+        *({"email": f"r{n}@example.com"} for n in range(2000)),
+    ]
+    report = tmp_path / "report.jsonl"
+    async with AsyncClient(secret_key="sk_sbox_scripted_key", base_url=api.base_url) as cko:
+        run = asyncio.create_task(
+            migrate(
+                cko,
+                rows,
+                journal=journal,
+                report=report,
+                concurrency=4,
+                settle_seconds=30,
+                **UNPACED,
+            )
+        )
+        await api.wait_for_requests("POST", "p1@example.com", 1)
+        await asyncio.sleep(0.2)
+        run.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await run
+    lines = [json.loads(line) for line in report.read_text(encoding="utf-8").splitlines()]
+    assert sorted(entry["line"] for entry in lines) == list(range(1, len(rows) + 1))
+    by_email = {entry["email"]: entry for entry in lines}
+    assert "interrupted" in by_email["h0@example.com"]["error"]
+    assert "waiting to learn whether its create acted" in by_email["p0@example.com"]["error"]
+    assert by_email["r1999@example.com"]["status"] == "failed"
