@@ -104,10 +104,14 @@ class Scheduler:
         try:
             async with anyio.create_task_group() as group:
                 self._group = group
-                group.start_soon(self._guard, self._produce, rows)
                 group.start_soon(self._guard, self._clock)
-                for number in range(self.concurrency):
-                    group.start_soon(self._guard, self._work, number)
+                async with anyio.create_task_group() as pool:
+                    pool.start_soon(self._guard, self._produce, rows)
+                    for number in range(self.concurrency):
+                        pool.start_soon(self._guard, self._work, number)
+                # Every row is final: the clock has nothing left to do (and the run's end
+                # must not wait for its next tick).
+                group.cancel_scope.cancel()
         finally:
             self._report_unfinished()
         if self._error is not None:
@@ -229,12 +233,14 @@ class Scheduler:
 
     async def _clock(self) -> None:
         parked = self.parked
-        while not self.finished:
+        while True:
             stopping = self.stop_requested()
             if stopping:
-                while parked:
-                    _, _, job = heapq.heappop(parked)
-                    self.on_result(interrupted(job.row, _PARKED_WHY))
+                if parked:
+                    while parked:
+                        _, _, job = heapq.heappop(parked)
+                        self.on_result(interrupted(job.row, _PARKED_WHY))
+                    self._wake()  # idle workers may be done now
                 if time.monotonic() - self.stopped_at >= STOP_GRACE_SECONDS:
                     self._group.cancel_scope.cancel()
                     return
@@ -243,7 +249,6 @@ class Scheduler:
                     self.due.append(heapq.heappop(parked)[2])
                 self._wake()
             await anyio.sleep(_CLOCK_SECONDS)
-        self._wake()
 
 
 def _not_started(row: Row) -> RowResult:
