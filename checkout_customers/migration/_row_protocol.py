@@ -100,7 +100,7 @@ class Job:
     row: Row
     #: The journal says `creating`: a create of this row may have acted.
     ambiguous: bool = False
-    #: When the last create that may have acted was sent (time.time()).
+    #: When the last create that may have acted failed (time.time(), after it was sent).
     attempt_at: float = 0.0
     #: Creates settled as not created (not counting those lost to an outage).
     failures: int = 0
@@ -249,16 +249,19 @@ class RowProtocol:
                 return self._finish(row, RowStatus.CREATED, outcome)
             verdict = create_verdict(outcome)
             if verdict is CreateVerdict.MAYBE_ACTED:
+                # The settle window counts from now, when the failure is seen: later than the
+                # send (which may have waited for a connection), so never too early.
+                seen_at = time.time()
                 # The API may have acted: the journal says so before anything else happens.
                 if not job.ambiguous:
-                    await self.journal.record(row.email, RowState.CREATING, attempt_at=attempt_at)
+                    await self.journal.record(row.email, RowState.CREATING, attempt_at=seen_at)
                     job.ambiguous = True
                 self.unsettled_creates -= 1
-                job.attempt_at = attempt_at
+                job.attempt_at = seen_at
                 if not self.breaker.failed(describe_failure(outcome)):
                     job.failures += 1
                     job.outages = self.breaker.outages
-                return Parked(job, attempt_at + self.settle_seconds)
+                return Parked(job, seen_at + self.settle_seconds)
             self.unsettled_creates -= 1
             self.breaker.answered()
             if verdict is CreateVerdict.NOT_ACTED_AGAIN:
