@@ -133,6 +133,9 @@ class ScriptedApi:
         if email == PROBE_EMAIL:
             return _error(404)
         act = self._act("GET", email, self.script_lookup)
+        if act is Act.HANG:
+            await asyncio.sleep(self.late_seconds)
+            act = Act.OK
         if act is not Act.OK:
             return _error(_STATUS[act])
         customer_id = self.customers.get(email)

@@ -118,3 +118,27 @@ async def test_a_cancelled_run_still_reports_every_input_row(
     assert "interrupted" in by_email["h0@example.com"]["error"]
     assert "waiting to learn whether its create acted" in by_email["p0@example.com"]["error"]
     assert by_email["r1999@example.com"]["status"] == "failed"
+
+
+async def test_after_a_stop_no_create_is_sent_for_rows_in_flight(
+    api: ScriptedApi, journal: Path
+) -> None:
+    # The rows are being looked up when the stop comes: their creates are not sent.
+    api.late_seconds = 0.6
+    api.script_lookup = lambda email, attempt: Act.HANG  # type: ignore[assignment]
+    results: list[RowResult] = []
+    stop_at = time.monotonic() + 0.2
+    async with AsyncClient(secret_key="sk_sbox_scripted_key", base_url=api.base_url) as cko:
+        report = await migrate(
+            cko,
+            [{"email": f"s{n}@example.com"} for n in range(8)],
+            journal=journal,
+            concurrency=4,
+            progress=results.append,
+            should_stop=lambda: time.monotonic() >= stop_at,
+            **UNPACED,
+        )
+    assert report.interrupted
+    assert api.requests("POST") == []
+    assert len(results) == 8
+    assert all("interrupted" in (result.error or "") for result in results)
