@@ -35,10 +35,14 @@ from ._models import (
     CardInstrument,
     CreatedCustomer,
     Customer,
+    CustomerLink,
+    GetOrCreateResult,
     Instrument,
+    NetworkToken,
     Phone,
     UnknownInstrument,
 )
+from ._raw_response import RawResponse
 from ._sync_client import Client
 from ._types import NOT_GIVEN, NotGiven
 from ._version import __version__
@@ -63,12 +67,16 @@ __all__ = [
     "ConflictError",
     "CreatedCustomer",
     "Customer",
+    "CustomerLink",
+    "GetOrCreateResult",
     "Instrument",
+    "NetworkToken",
     "NotFoundError",
     "NotGiven",
     "PermissionDeniedError",
     "Phone",
     "RateLimitError",
+    "RawResponse",
     "ServerError",
     "Timeout",
     "UnknownInstrument",

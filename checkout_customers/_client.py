@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import copy
+from collections.abc import Mapping, Sequence
 from types import TracebackType
 from typing import Literal
 
 import aiohttp
 
+from ._aiohttp_backend import AiohttpBackend
 from ._config import (
     DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_MAX_RETRIES,
     OAuthCredentials,
     TimeoutTypes,
@@ -32,8 +35,11 @@ class AsyncClient:
     malformed credential raises `CheckoutArgumentError` here, naming what to set.
 
     One client holds one connection pool: create it once and share it between the tasks of
-    one event loop. It binds to the loop that first uses it. Pass `session=` to use an
-    `aiohttp.ClientSession` you own (it is never closed by the client). Close with
+    one event loop. It binds to the loop that first uses it. `proxy=` sends every request
+    through an HTTP proxy (`http://user:password@proxy:3128`); without it the `HTTPS_PROXY`,
+    `HTTP_PROXY` and `NO_PROXY` environment variables are honoured unless `trust_env=False`.
+    Answers larger than `max_response_bytes` (4 MiB by default) are refused. Pass `session=`
+    to use an `aiohttp.ClientSession` you own (it is never closed by the client). Close with
     `await client.aclose()` or by leaving `async with`.
     """
 
@@ -50,6 +56,9 @@ class AsyncClient:
         timeout: TimeoutTypes = None,
         max_retries: int = DEFAULT_MAX_RETRIES,
         max_connections: int = DEFAULT_MAX_CONNECTIONS,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        proxy: str | None = None,
+        trust_env: bool = True,
         session: aiohttp.ClientSession | None = None,
     ) -> None:
         self._config = resolve_config(
@@ -63,9 +72,42 @@ class AsyncClient:
             timeout=timeout,
             max_retries=max_retries,
             max_connections=max_connections,
+            max_response_bytes=max_response_bytes,
+            proxy=proxy,
+            trust_env=trust_env,
         )
-        self._transport = Transport(self._config, session=session)
+        backend = AiohttpBackend(max_connections=self._config.max_connections, session=session)
+        self._transport = Transport(self._config, backend)
+        self._derived_from: AsyncClient | None = None
         self.customers = AsyncCustomers(self._transport)
+
+    def with_options(
+        self,
+        *,
+        timeout: TimeoutTypes = None,
+        max_retries: int | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> AsyncClient:
+        """A client sharing this one's connection pool and credentials (and OAuth token), whose
+        calls default to these options; those left out keep this client's.
+
+            fast = cko.with_options(timeout=5, max_retries=0)
+            traced = cko.with_options(headers={"X-Correlation-Id": "abc"})  # added to ours
+            customer = await fast.customers.get("cus_...")
+
+        This client is unchanged. Closing the new one does nothing (so `async with` on it is
+        safe): the pool closes with the client it was made from, after which every client
+        made from it raises `RuntimeError`. Raises `CheckoutArgumentError` for an invalid
+        option (a NaN timeout, a negative `max_retries`, an `Authorization` header, ...).
+        """
+        derived = copy.copy(self)
+        derived._transport = self._transport.with_defaults(
+            timeout=timeout, max_retries=max_retries, headers=headers
+        )
+        derived._config = derived._transport.config
+        derived._derived_from = self._derived_from or self  # keeps the pool's owner alive
+        derived.customers = AsyncCustomers(derived._transport)
+        return derived
 
     @property
     def base_url(self) -> str:
@@ -82,8 +124,12 @@ class AsyncClient:
         return f"AsyncClient(base_url={self.base_url!r}, {auth})"
 
     async def aclose(self) -> None:
-        """Close the connection pool (unless the session was passed in); safe to call twice."""
-        await self._transport.aclose()
+        """Close the connection pool (unless the session was passed in); safe to call twice.
+
+        On a client made by `with_options` this does nothing (the pool is shared).
+        """
+        if self._derived_from is None:
+            await self._transport.aclose()
 
     async def __aenter__(self) -> AsyncClient:
         return self

@@ -8,11 +8,19 @@ Usage:
 
     Timeout(total=30)                      # at most 30 s per attempt, all phases
     Timeout(connect=5, read=65, total=90)  # per phase
+    Timeout(total=20, deadline=45)         # and at most 45 s for the whole call, retries included
+
+Defaults and why: an attempt may take 90 s (the API's gateway gives up after 60 s), and a whole
+call, every attempt and back-off included, 120 s; so with the default two retries the worst
+case of one call is about two minutes, whatever the server does (a server trickling one byte a
+second included). Answers are capped at `DEFAULT_MAX_RESPONSE_BYTES` (4 MiB) after
+decompression; the largest customer the API can return is far below that.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import math
 import os
 import re
 from collections.abc import Mapping, Sequence
@@ -22,9 +30,13 @@ import attrs
 from yarl import URL
 
 from ._errors import CheckoutArgumentError
+from ._proxy import ProxyChoice, proxy_for, validate_proxy
+from ._redact import mask_values
 
 __all__ = [
+    "DEFAULT_DEADLINE_SECONDS",
     "DEFAULT_MAX_CONNECTIONS",
+    "DEFAULT_MAX_RESPONSE_BYTES",
     "DEFAULT_MAX_RETRIES",
     "DEFAULT_TIMEOUT",
     "ClientConfig",
@@ -37,6 +49,8 @@ __all__ = [
 
 DEFAULT_MAX_RETRIES = 2
 DEFAULT_MAX_CONNECTIONS = 100
+DEFAULT_DEADLINE_SECONDS = 120.0
+DEFAULT_MAX_RESPONSE_BYTES = 4 * 1024 * 1024
 DEFAULT_SCOPES = ("vault",)
 
 _SECRET_KEY_PATTERN = re.compile(r"sk_[A-Za-z0-9_\-]{8,}", re.ASCII)
@@ -48,37 +62,42 @@ _ENVIRONMENTS = ("sandbox", "production")
 
 @attrs.frozen
 class Timeout:
-    """Time limits of one HTTP attempt, in seconds.
+    """Time limits of a call, in seconds: finite and positive (NaN, infinity, 0 are refused).
 
     `connect` bounds opening a TCP/TLS connection, `pool` waiting for a free connection of the
-    pool, `read` the wait for each chunk of the answer, `total` the whole attempt. The API's
-    gateway gives up after 60 s, so the default read limit sits just above that.
+    pool, `read` the wait for each chunk of the answer, `total` one whole attempt, and
+    `deadline` the whole call: every attempt and every back-off between them. A retry is not
+    started when its back-off would end past the deadline, and the last attempt is cut short
+    at it. The API's gateway gives up after 60 s, so the default read limit sits just above.
     """
 
     total: float = 90.0
     connect: float = 10.0
     read: float = 65.0
     pool: float = 30.0
+    deadline: float = DEFAULT_DEADLINE_SECONDS
 
     def __attrs_post_init__(self) -> None:
         for field in attrs.fields(Timeout):
-            value = getattr(self, field.name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+            if not _is_duration(getattr(self, field.name)):
+                value = getattr(self, field.name)
                 raise CheckoutArgumentError(
-                    f"timeout.{field.name}: must be a positive number of seconds, got {value!r}",
+                    f"timeout.{field.name}: must be a finite positive number of seconds, "
+                    f"got {value!r}",
                     field=f"timeout.{field.name}",
                 )
 
     @classmethod
     def of(cls, value: TimeoutTypes) -> Timeout:
-        """Accept a `Timeout`, or a number of seconds that bounds every phase."""
+        """Accept a `Timeout`, or a number of seconds N: every phase of an attempt at most N
+        (connecting at most 10), the whole call at most max(N, 120)."""
         if value is None:
             return DEFAULT_TIMEOUT
         if isinstance(value, Timeout):
             return value
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+        if not _is_duration(value):
             raise CheckoutArgumentError(
-                f"timeout: must be a positive number of seconds or a Timeout, got {value!r}",
+                f"timeout: must be a finite positive number of seconds or a Timeout, got {value!r}",
                 field="timeout",
             )
         seconds = float(value)
@@ -87,7 +106,17 @@ class Timeout:
             connect=min(DEFAULT_TIMEOUT.connect, seconds),
             read=seconds,
             pool=seconds,
+            deadline=max(DEFAULT_DEADLINE_SECONDS, seconds),
         )
+
+
+def _is_duration(value: object) -> bool:
+    return (
+        isinstance(value, (int, float))
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and value > 0
+    )
 
 
 DEFAULT_TIMEOUT = Timeout()
@@ -119,13 +148,20 @@ class OAuthCredentials:
 
 @attrs.frozen
 class ClientConfig:
-    """Everything a client needs to know, validated."""
+    """Everything a client needs to know, validated.
+
+    `api_proxy` and `token_proxy` are the proxies chosen for the API and for the OAuth token
+    endpoint (`proxy=`, else the environment when `trust_env`), None for a direct connection.
+    """
 
     credential: SecretKey | OAuthCredentials
     base_url: URL
     timeout: Timeout
     max_retries: int
     max_connections: int
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
+    api_proxy: URL | None = attrs.field(default=None, repr=False)  # may hold credentials
+    token_proxy: URL | None = attrs.field(default=None, repr=False)
 
 
 def _fail(field: str, message: str) -> CheckoutArgumentError:
@@ -186,7 +222,7 @@ def _scopes(scopes: Sequence[str] | str | None) -> tuple[str, ...]:
     return tuple(items)
 
 
-def resolve_config(
+def _resolve(
     *,
     secret_key: str | None = None,
     client_id: str | None = None,
@@ -198,10 +234,11 @@ def resolve_config(
     timeout: TimeoutTypes = None,
     max_retries: int = DEFAULT_MAX_RETRIES,
     max_connections: int = DEFAULT_MAX_CONNECTIONS,
-    env: Mapping[str, str] | None = None,
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+    proxy: str | None = None,
+    trust_env: bool = True,
+    env: Mapping[str, str],
 ) -> ClientConfig:
-    """Validate the client's arguments, filling gaps from `CKO_*` environment variables."""
-    env = os.environ if env is None else env
 
     if secret_key is not None and (client_id is not None or client_secret is not None):
         raise CheckoutArgumentError(
@@ -279,10 +316,83 @@ def resolve_config(
     ):
         raise _fail("max_connections", f"must be an integer >= 1, got {max_connections!r}")
 
+    if (
+        isinstance(max_response_bytes, bool)
+        or not isinstance(max_response_bytes, int)
+        or max_response_bytes < 1024
+    ):
+        raise _fail("max_response_bytes", f"must be an integer >= 1024, got {max_response_bytes!r}")
+    if not isinstance(trust_env, bool):
+        raise _fail("trust_env", f"must be True or False, got {trust_env!r}")
+    explicit_proxy = None if proxy is None else validate_proxy(proxy, "proxy")
+    choice = ProxyChoice(explicit=explicit_proxy, trust_env=trust_env, env=env)
     return ClientConfig(
         credential=credential,
         base_url=api_url,
         timeout=Timeout.of(timeout),
         max_retries=max_retries,
         max_connections=max_connections,
+        max_response_bytes=max_response_bytes,
+        api_proxy=proxy_for(api_url, choice),
+        token_proxy=proxy_for(token_url, choice),
     )
+
+
+def resolve_config(
+    *,
+    secret_key: str | None = None,
+    client_id: str | None = None,
+    client_secret: str | None = None,
+    scopes: Sequence[str] | str | None = None,
+    environment: Literal["sandbox", "production"] | None = None,
+    prefix: str | None = None,
+    base_url: str | None = None,
+    timeout: TimeoutTypes = None,
+    max_retries: int = DEFAULT_MAX_RETRIES,
+    max_connections: int = DEFAULT_MAX_CONNECTIONS,
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+    proxy: str | None = None,
+    trust_env: bool = True,
+    env: Mapping[str, str] | None = None,
+) -> ClientConfig:
+    """Validate the client's arguments, filling gaps from `CKO_*` environment variables.
+
+    `proxy` (a URL, credentials allowed) wins; else, when `trust_env`, `HTTPS_PROXY` /
+    `HTTP_PROXY` / `ALL_PROXY` and `NO_PROXY` of the environment choose, as requests and httpx
+    do. Every secret given (to whichever argument) is masked in the messages raised here.
+    """
+    env = os.environ if env is None else env
+    try:
+        return _resolve(
+            secret_key=secret_key,
+            client_id=client_id,
+            client_secret=client_secret,
+            scopes=scopes,
+            environment=environment,
+            prefix=prefix,
+            base_url=base_url,
+            timeout=timeout,
+            max_retries=max_retries,
+            max_connections=max_connections,
+            max_response_bytes=max_response_bytes,
+            proxy=proxy,
+            trust_env=trust_env,
+            env=env,
+        )
+    except CheckoutArgumentError as exc:
+        failure = exc
+    # A secret pasted into the wrong argument (prefix=, environment=, base_url=) would otherwise
+    # be echoed back: mask every value known to be secret, wherever it appears. Raised afresh
+    # outside the `except`, so the original (and its cause, which may quote the value) is not
+    # even the new error's context.
+    secrets = [
+        value
+        for value in (
+            secret_key,
+            client_secret,
+            env.get("CKO_SECRET_KEY"),
+            env.get("CKO_CLIENT_SECRET"),
+        )
+        if isinstance(value, str)
+    ]
+    raise CheckoutArgumentError(mask_values(str(failure), secrets), field=failure.field)

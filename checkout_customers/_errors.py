@@ -3,7 +3,7 @@
 ```
 CheckoutError
 ├── CheckoutArgumentError (also a ValueError)  bad input, caught before any request is sent
-├── CheckoutApiError                           the API answered with an error status
+├── CheckoutApiError                           the API answered with a status other than 2xx
 │   ├── AuthenticationError        401
 │   ├── PermissionDeniedError      403
 │   ├── NotFoundError              404
@@ -16,12 +16,19 @@ CheckoutError
 ```
 
 Catch `CheckoutError` for "anything from this SDK". The sync `Client` raises the same classes.
+Only a 2xx answer is a success: any other status, a redirect included (they are never
+followed), raises a `CheckoutApiError`. An answer that cannot be read (not JSON, nested too
+deep, wrong types, a null where a value is required, larger than `max_response_bytes`) raises
+`CheckoutConnectionError` saying it "could not be read", with the request id. Every message is
+passed through `_redact.redact`, so a credential never shows in one.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
+
+from ._redact import redact
 
 __all__ = [
     "AuthenticationError",
@@ -43,6 +50,10 @@ __all__ = [
 class CheckoutError(Exception):
     """Base class of every exception raised by checkout-customers."""
 
+    def __init__(self, *args: object) -> None:
+        # A secret pasted into the wrong argument must not be echoed back by any message.
+        super().__init__(*(redact(arg) if isinstance(arg, str) else arg for arg in args))
+
 
 class CheckoutArgumentError(CheckoutError, ValueError):
     """An argument is missing or invalid; nothing was sent.
@@ -60,7 +71,7 @@ class CheckoutArgumentError(CheckoutError, ValueError):
 
 
 class CheckoutApiError(CheckoutError):
-    """The API answered with an error status.
+    """The API answered with an error status, or any other status that is not 2xx.
 
     Attributes:
         status: the HTTP status code.
@@ -81,7 +92,7 @@ class CheckoutApiError(CheckoutError):
         body: Any = None,
     ) -> None:
         super().__init__(message)
-        self.message = message
+        self.message = redact(message)
         self.status = status
         self.request_id = request_id
         self.error_type = error_type
@@ -182,11 +193,22 @@ def api_error_for_status(
     error_type: str | None,
     error_codes: tuple[str, ...],
     body: Any,
+    location: str | None = None,
 ) -> CheckoutApiError:
-    """Build the exception class that matches `status`."""
+    """Build the exception class that matches `status`; `location` is a redirect's target."""
     if status >= 500:
         cls: type[CheckoutApiError] = ServerError
         message = "Server error"
+    elif 300 <= status < 400:
+        cls = CheckoutApiError
+        target = f" to {location}" if location else " without a Location"
+        message = (
+            f"Unexpected redirect{target}; redirects are not followed (check base_url, or "
+            "a proxy rewriting requests)"
+        )
+    elif status < 200:
+        cls = CheckoutApiError
+        message = "Unexpected informational status"
     else:
         cls = _ERROR_BY_STATUS.get(status, CheckoutApiError)
         message = _DEFAULT_MESSAGES.get(status, "Unexpected error status")

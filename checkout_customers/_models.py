@@ -1,13 +1,15 @@
 """The API's objects as frozen, slotted attrs classes.
 
 Attribute names are the API's field names, so `customer.phone.country_code` and
-`card.account_holder.billing_address.city` read like the JSON they come from. Parsing lives in
-`_converter`; nothing here does I/O.
+`card.account_holder.billing_address.city` read like the JSON they come from. Every model parsed
+from an answer also has `extra`: the fields the API sent that this version does not model, so
+nothing the API sends is lost. Parsing lives in `_converter`; nothing here does I/O.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any, Literal
 
 import attrs
@@ -22,14 +24,25 @@ __all__ = [
     "CardInstrument",
     "CreatedCustomer",
     "Customer",
+    "CustomerLink",
+    "GetOrCreateResult",
     "Instrument",
     "MetadataValue",
+    "NetworkToken",
     "Phone",
     "UnknownInstrument",
 ]
 
 MetadataValue = str | int | float | bool
 """The scalar types a metadata value may have."""
+
+NO_EXTRA: Mapping[str, Any] = MappingProxyType({})
+
+
+def _extra() -> Any:
+    # Shared and immutable, so no factory call per object: parsing stays as fast as before.
+    # Requests never send `extra`; it is what an answer carried beyond the modelled fields.
+    return attrs.field(default=NO_EXTRA, kw_only=True, hash=False, repr=False)
 
 
 @attrs.frozen
@@ -42,6 +55,7 @@ class Phone:
 
     country_code: str | None = None
     number: str | None = None
+    extra: Mapping[str, Any] = _extra()
 
 
 @attrs.frozen
@@ -54,6 +68,7 @@ class Address:
     state: str | None = None
     zip: str | None = None
     country: str | None = None
+    extra: Mapping[str, Any] = _extra()
 
 
 @attrs.frozen
@@ -63,6 +78,7 @@ class AccountHolderIdentification:
     type: str | None = None
     number: str | None = None
     issuing_country: str | None = None
+    extra: Mapping[str, Any] = _extra()
 
 
 @attrs.frozen
@@ -81,6 +97,7 @@ class AccountHolder:
     phone: Phone | None = None
     identification: AccountHolderIdentification | None = None
     email: str | None = None
+    extra: Mapping[str, Any] = _extra()
 
 
 @attrs.frozen
@@ -90,11 +107,40 @@ class BankDetails:
     name: str | None = None
     branch: str | None = None
     address: Address | None = None
+    extra: Mapping[str, Any] = _extra()
+
+
+@attrs.frozen
+class NetworkToken:
+    """The scheme network token that stands for a stored card (`nt_...`) and its `state`."""
+
+    id: str | None = None
+    state: str | None = None
+    extra: Mapping[str, Any] = _extra()
+
+
+@attrs.frozen
+class CustomerLink:
+    """The customer an instrument is linked to, as an instrument answer names it.
+
+    `default` is True when the instrument is that customer's default one.
+    """
+
+    id: str | None = None
+    email: str | None = None
+    name: str | None = None
+    default: bool | None = None
+    extra: Mapping[str, Any] = _extra()
 
 
 @attrs.frozen
 class CardInstrument:
-    """A card linked to a customer (`type` is always `"card"`)."""
+    """A card linked to a customer (`type` is always `"card"`).
+
+    `name` is the cardholder's name, `scheme_local` a local co-branded scheme (such as
+    `"cartes_bancaires"`), `regulated_indicator` whether the card is regulated debit, and
+    `customer` the customer it is linked to; the API sends these on newer answers only.
+    """
 
     id: str
     fingerprint: str | None = None
@@ -111,7 +157,13 @@ class CardInstrument:
     product_type: str | None = None
     account_holder: AccountHolder | None = None
     card_wallet_type: str | None = None
+    name: str | None = None
+    scheme_local: str | None = None
+    network_token: NetworkToken | None = None
+    regulated_indicator: bool | None = None
+    customer: CustomerLink | None = None
     type: Literal["card"] = attrs.field(default="card", init=False)
+    extra: Mapping[str, Any] = _extra()
 
 
 @attrs.frozen
@@ -132,6 +184,7 @@ class BankAccountInstrument:
     account_holder: AccountHolder | None = None
     bank: BankDetails | None = None
     type: Literal["bank_account"] = attrs.field(default="bank_account", init=False)
+    extra: Mapping[str, Any] = _extra()
 
 
 @attrs.frozen
@@ -146,6 +199,11 @@ class UnknownInstrument:
     id: str | None = None
     data: Mapping[str, Any] = attrs.field(factory=dict, hash=False)
 
+    @property
+    def extra(self) -> Mapping[str, Any]:
+        """Every field but `type` and `id`, read-only: what `extra` is on the other models."""
+        return MappingProxyType({k: v for k, v in self.data.items() if k not in ("type", "id")})
+
 
 Instrument = CardInstrument | BankAccountInstrument | UnknownInstrument
 """Any instrument in `Customer.instruments`; dispatch on `.type` or `isinstance`."""
@@ -155,7 +213,9 @@ Instrument = CardInstrument | BankAccountInstrument | UnknownInstrument
 class Customer:
     """A customer as `customers.get` returns it.
 
-    `request_id` is the `Cko-Request-Id` of the response that carried it.
+    `request_id` is the `Cko-Request-Id` of the response that carried it. `extra` (on this and
+    every nested model) holds the fields the answer carried that this version does not model,
+    as received, in a read-only mapping; it is empty for fields the SDK knows.
     """
 
     id: str
@@ -166,6 +226,7 @@ class Customer:
     default: str | None = None
     instruments: tuple[Instrument, ...] = ()
     request_id: str | None = attrs.field(default=None, eq=False)
+    extra: Mapping[str, Any] = _extra()
 
 
 @attrs.frozen
@@ -173,6 +234,20 @@ class CreatedCustomer:
     """What `customers.create` returns: the new customer's `id` and the `request_id`."""
 
     id: str
+    request_id: str | None = None
+
+
+@attrs.frozen
+class GetOrCreateResult:
+    """What `customers.get_or_create` returns.
+
+    `id` is the customer's id; `created` is True when this call's create made it (or, after a
+    create that got no answer, when the look-up that followed found it) and False when the
+    customer already existed; `request_id` is that of the answer that told.
+    """
+
+    id: str
+    created: bool
     request_id: str | None = None
 
 

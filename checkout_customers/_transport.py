@@ -1,31 +1,64 @@
-"""The only place that talks HTTP: one aiohttp session, authentication and the retry loop.
+"""The SDK's HTTP logic, apart from any HTTP library: retries, auth, deadlines, error mapping.
 
-A `Transport` creates its `aiohttp.ClientSession` lazily, on the event loop that first uses it,
-and refuses to be used from another loop. A caller-owned session is used as given and never
-closed. Every answer comes back as a `Response` carrying the request id; every error status
-becomes the matching `CheckoutApiError`, every transport failure a `CheckoutConnectionError`.
+A `Transport` turns one call (`request(...)`) into attempts sent by a `Backend` (`_backend.py`;
+the shipped one is aiohttp's, `_aiohttp_backend.py`), under the rules of `_retry.py`, and turns
+the outcome into a `Response` or a `CheckoutError`. It is the only path to the network.
+
+The interface the resources (and `with_options` / raw responses) build on:
+
+    response = await transport.request(
+        "GET", "/customers/cus_...",      # path already percent-encoded
+        body=None,                        # JSON text (see `json_text`), or None
+        idempotency=Idempotency.IDEMPOTENT,
+        max_retries=None,                 # None: the client's; else an int >= 0
+        timeout=None,                     # None: the client's; else a Timeout or seconds
+        headers=None,                     # extra request headers (not Authorization)
+        log_path=None,                    # the path as logged (no email addresses)
+        not_found_ok=False,               # return a 404 instead of raising NotFoundError
+    )
+    response.status       # int, always 2xx (or 404 with not_found_ok)
+    response.headers      # CIMultiDictProxy[str]: case-insensitive, `headers["cko-version"]`
+    response.request_id   # the body's request_id, else the Cko-Request-Id header, else None
+    response.elapsed      # seconds the final attempt took, as a float
+    response.body         # the decoded JSON, None when the answer had no body
+
+    other = transport.with_defaults(timeout=5, max_retries=0, headers={"X-Trace": "1"})
+
+`with_defaults` returns a transport sharing this one's backend (so its connection pool) and
+credentials (so its OAuth token), differing only in those defaults; closing either closes the
+shared pool. Invalid options raise `CheckoutArgumentError` before anything is sent.
+
+What a call can end in: a 2xx answer whose body is empty or JSON is a `Response`; any other
+status raises the matching `CheckoutApiError` (a 3xx too: redirects are never followed); a
+2xx answer that cannot be read (not JSON, nested too deep, over `max_response_bytes`) raises
+`CheckoutConnectionError` "could not be read" with the request id; no answer raises
+`CheckoutConnectionError` (`CheckoutTimeoutError` when time ran out). Messages say "the API
+may have acted" only for writes (POST, PATCH, DELETE) that may have reached it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import copy
 import json
 import logging
 import platform
+import re
 import time
 from collections.abc import Coroutine, Mapping
 from enum import Enum
 from typing import Any
 from urllib.parse import urlencode
 
-import aiohttp
 import attrs
+from multidict import CIMultiDictProxy
 from yarl import URL
 
 from . import _retry
 from ._auth import authenticator_for
-from ._config import ClientConfig, OAuthCredentials
+from ._backend import Backend, BackendAnswer, BackendRequest, FailureKind, SendFailed
+from ._config import ClientConfig, OAuthCredentials, Timeout, TimeoutTypes
 from ._errors import (
     AuthenticationError,
     CheckoutApiError,
@@ -40,12 +73,17 @@ __all__ = ["Idempotency", "Response", "Transport", "json_text"]
 
 logger = logging.getLogger("checkout_customers")
 
-USER_AGENT = (
-    f"checkout-customers/{__version__} Python/{platform.python_version()} "
-    f"aiohttp/{aiohttp.__version__}"
-)
+# The backend adds its library's token (`aiohttp/3.x`).
+USER_AGENT = f"checkout-customers/{__version__} Python/{platform.python_version()}"
 REQUEST_ID_HEADER = "Cko-Request-Id"
-_BASE_HEADERS = {"User-Agent": USER_AGENT, "Accept": "application/json"}
+# Headers a caller may not set: the credential is ours to send, and the framing the backend's.
+_RESERVED_HEADERS = frozenset(
+    {"authorization", "proxy-authorization", "host", "content-length", "transfer-encoding"}
+)
+_HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_WRITES = frozenset({"POST", "PATCH", "PUT", "DELETE"})
+# An attempt is not started with less time than this left of the call's deadline.
+_MIN_ATTEMPT_SECONDS = 0.001
 
 
 def json_text(body: Mapping[str, Any]) -> str:
@@ -63,91 +101,101 @@ class Idempotency(Enum):
 
 @attrs.frozen
 class Response:
+    """A 2xx answer (or a 404 asked for with `not_found_ok`), read and decoded."""
+
     status: int
     body: Any = attrs.field(repr=False)  # may hold an OAuth access token
     request_id: str | None
-    headers: Mapping[str, str] = attrs.field(repr=False)
+    headers: CIMultiDictProxy[str] = attrs.field(repr=False)
+    elapsed: float = 0.0
 
 
-class _AttemptFailed(Exception):
-    """One attempt got no usable answer; `sent` says whether the server may have acted."""
+def extra_headers(headers: Mapping[str, str] | None) -> dict[str, str]:
+    """Validate extra request headers; `CheckoutArgumentError` names a bad one (never a value)."""
+    if headers is None:
+        return {}
+    if not isinstance(headers, Mapping):
+        raise CheckoutArgumentError(
+            f"headers: must be a mapping of header names to values, got {type(headers).__name__}",
+            field="headers",
+        )
+    checked: dict[str, str] = {}
+    for name, value in headers.items():
+        if not isinstance(name, str) or _HEADER_NAME.fullmatch(name) is None:
+            raise CheckoutArgumentError(
+                f"headers: {name!r} is not a valid header name", field="headers"
+            )
+        if name.lower() in _RESERVED_HEADERS:
+            raise CheckoutArgumentError(
+                f"headers: {name} cannot be set per call; the client sends it", field="headers"
+            )
+        if not isinstance(value, str) or any(c in value for c in "\r\n\x00"):
+            raise CheckoutArgumentError(
+                f"headers: the value of {name} must be text on one line", field="headers"
+            )
+        checked[name] = value
+    return checked
 
-    def __init__(self, error: CheckoutConnectionError, *, sent: bool, retryable: bool = True):
-        super().__init__(str(error))
-        self.error = error
-        self.sent = sent
-        self.retryable = retryable
+
+def _max_retries(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise CheckoutArgumentError(
+            f"max_retries: must be an integer >= 0, got {value!r}", field="max_retries"
+        )
+    return value
 
 
 class Transport:
-    def __init__(self, config: ClientConfig, session: aiohttp.ClientSession | None = None):
+    """Sends calls with retries, authentication and deadlines; see the module docstring."""
+
+    def __init__(self, config: ClientConfig, backend: Backend) -> None:
         self._config = config
-        self._session = session
-        self._owns_session = session is None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._closed = False
-        self._timeout = aiohttp.ClientTimeout(
-            total=config.timeout.total,
-            # aiohttp's `connect` covers waiting for a pooled connection plus connecting.
-            connect=config.timeout.pool + config.timeout.connect,
-            sock_connect=config.timeout.connect,
-            sock_read=config.timeout.read,
-            ceil_threshold=5,
-        )
+        self._backend = backend
         self._auth = authenticator_for(config.credential, self._fetch_token)
-        # A session of ours sends the base headers by default; a caller's gets them each time.
-        self._request_headers = {} if self._owns_session else _BASE_HEADERS
+        self._set_headers({})
+
+    def _set_headers(self, defaults: dict[str, str]) -> None:
+        self._default_headers = defaults
+        user_agent = f"{USER_AGENT} {self._backend.user_agent}"
+        self._headers = {"User-Agent": user_agent, "Accept": "application/json", **defaults}
+        self._json_headers = {**self._headers, "Content-Type": "application/json"}
 
     @property
     def base_url(self) -> URL:
         return self._config.base_url
 
-    def _get_session(self) -> aiohttp.ClientSession:
-        if self._closed:
-            raise RuntimeError("this client is closed; create a new one")
-        loop = asyncio.get_running_loop()
-        if self._session is not None and not self._owns_session:
-            return self._session
-        if self._loop is not None and self._loop is not loop:
-            raise RuntimeError(
-                "this AsyncClient is bound to the event loop that first used it; create one "
-                "client per event loop (or use the sync Client from other threads)"
-            )
-        if self._session is None:
-            self._loop = loop
-            connector = aiohttp.TCPConnector(
-                limit=self._config.max_connections,
-                limit_per_host=self._config.max_connections,
-                ttl_dns_cache=300,
-                use_dns_cache=True,
-                # Idle connections are dropped before common load balancers drop them, so a
-                # create rarely goes out on a connection the server is closing (its outcome
-                # would then be unknown).
-                keepalive_timeout=15,
-                ssl=True,
-            )
-            session = aiohttp.ClientSession(
-                connector=connector,
-                timeout=self._timeout,
-                cookie_jar=aiohttp.DummyCookieJar(),
-                headers=_BASE_HEADERS,
-                raise_for_status=False,
-            )
-            # aiohttp silently sends an idempotent request a second time when a reused
-            # connection drops (RFC 9112 section 9.3.1). Our retry loop must see every attempt:
-            # it counts them against max_retries, and a DELETE answered 404 after an
-            # unanswered attempt has succeeded. There is no public switch for this.
-            if hasattr(session, "_retry_connection"):
-                session._retry_connection = False
-            self._session = session
-        return self._session
+    @property
+    def config(self) -> ClientConfig:
+        """The validated configuration this transport sends with."""
+        return self._config
+
+    @property
+    def _session(self) -> object:
+        # The backend's HTTP session, for the tests that check it is rebuilt after a fork.
+        return getattr(self._backend, "session", None)
+
+    def with_defaults(
+        self,
+        *,
+        timeout: TimeoutTypes = None,
+        max_retries: int | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Transport:
+        """A transport sharing this one's backend and credentials, with other defaults."""
+        config = self._config
+        if timeout is not None:
+            config = attrs.evolve(config, timeout=Timeout.of(timeout))
+        if max_retries is not None:
+            config = attrs.evolve(config, max_retries=_max_retries(max_retries))
+        merged = {**self._default_headers, **extra_headers(headers)}
+        other = copy.copy(self)
+        other._config = config
+        other._set_headers(merged)
+        return other
 
     async def aclose(self) -> None:
-        """Close the session if this transport created it; idempotent."""
-        self._closed = True
-        session, self._session = self._session, None
-        if session is not None and self._owns_session and not session.closed:
-            await session.close()
+        """Close the backend (the connection pool, unless the caller owns it); idempotent."""
+        await self._backend.aclose()
 
     def request(
         self,
@@ -157,16 +205,15 @@ class Transport:
         body: str | None = None,
         idempotency: Idempotency = Idempotency.IDEMPOTENT,
         max_retries: int | None = None,
+        timeout: TimeoutTypes = None,
+        headers: Mapping[str, str] | None = None,
         log_path: str | None = None,
         not_found_ok: bool = False,
     ) -> Coroutine[Any, Any, Response]:
-        """Send `method path` (already percent-encoded) with retries; return a 2xx `Response`.
+        """Send `method path` with retries; return a 2xx `Response` (see the module docstring).
 
-        `body` is JSON text (see `json_text`). Raises the `CheckoutApiError` subclass of an
-        error status (a 404 is returned instead when `not_found_ok`), or
-        `CheckoutConnectionError`. A DELETE retried after an unanswered attempt that then
-        answers 404 counts as done. (A plain function returning the coroutine of `_send`: one
-        coroutine fewer for every request.)
+        Options are checked here, before any coroutine exists. (A plain function returning the
+        coroutine of `_send`: one coroutine fewer for every request.)
         """
         base = self._config.base_url
         url = base.with_path(base.raw_path.rstrip("/") + path, encoded=True)
@@ -176,7 +223,12 @@ class Transport:
             data=body,
             content_type=None if body is None else "application/json",
             idempotency=idempotency,
-            max_retries=max_retries,
+            max_retries=self._config.max_retries
+            if max_retries is None
+            else _max_retries(max_retries),
+            timeout=self._config.timeout if timeout is None else Timeout.of(timeout),
+            extra=None if headers is None else extra_headers(headers),
+            proxy=self._config.api_proxy,
             log_path=log_path or path,
             not_found_ok=not_found_ok,
         )
@@ -189,131 +241,103 @@ class Transport:
         data: str | None,
         content_type: str | None,
         idempotency: Idempotency,
-        max_retries: int | None,
+        max_retries: int,
+        timeout: Timeout,
+        extra: dict[str, str] | None,
+        proxy: URL | None,
         log_path: str,
         basic_auth: str | None = None,
         not_found_ok: bool = False,
     ) -> Response:
-        retries_left = self._config.max_retries if max_retries is None else max_retries
-        if isinstance(retries_left, bool) or not isinstance(retries_left, int) or retries_left < 0:
-            raise CheckoutArgumentError(
-                f"max_retries: must be an integer >= 0, got {max_retries!r}", field="max_retries"
-            )
+        retries_left = max_retries
         idempotent = idempotency is Idempotency.IDEMPOTENT
+        writes = method in _WRITES
+        max_body_bytes = self._config.max_response_bytes
         retry_number = 0
         refreshed_token = False
         unanswered_before = False
+        deadline_at = time.monotonic() + timeout.deadline
         while True:
             authorization = basic_auth or self._auth.cached() or await self._auth.authorization()
-            headers = {**self._request_headers, "Authorization": authorization}
-            if content_type is not None:
-                headers["Content-Type"] = content_type
+            started = time.monotonic()
+            remaining = deadline_at - started
+            if remaining <= _MIN_ATTEMPT_SECONDS:
+                raise CheckoutTimeoutError(
+                    f"{method} {log_path}: the call's deadline of {timeout.deadline:g} s ran "
+                    f"out after {retry_number + 1} attempts" + _acted(writes and unanswered_before)
+                )
+            cut_short = remaining < timeout.total
+            if content_type is None:
+                headers = {**self._headers, "Authorization": authorization}
+            elif content_type == "application/json":
+                headers = {**self._json_headers, "Authorization": authorization}
+            else:
+                headers = {**self._headers, "Content-Type": content_type}
+                headers["Authorization"] = authorization
+            if extra:
+                headers.update(extra)
+                headers["Authorization"] = authorization  # never overridden, whatever the case
+            attempt_timeout = attrs.evolve(timeout, total=remaining) if cut_short else timeout
+            request = BackendRequest(
+                method, url, headers, data, attempt_timeout, proxy, max_body_bytes
+            )
             try:
-                response = await self._attempt(method, url, data, headers, log_path)
-            except _AttemptFailed as failure:
-                may_retry = failure.retryable and (idempotent or not failure.sent)
-                if not may_retry or retry_number >= retries_left:
-                    raise failure.error from failure.__cause__
-                unanswered_before = unanswered_before or failure.sent
-                await asyncio.sleep(_retry.retry_delay(retry_number))
+                answer = await self._backend.send(request)
+            except SendFailed as failure:
+                error = _failure_error(
+                    failure,
+                    method,
+                    url,
+                    log_path,
+                    writes=writes,
+                    deadline=timeout.deadline if cut_short else None,
+                )
+                now = time.monotonic()
+                delay = _retry.retry_delay(retry_number)
+                if (
+                    not _retry.should_retry_failure(failure.kind, idempotent=idempotent)
+                    or retry_number >= retries_left
+                    or not _retry.fits_deadline(delay, deadline_at - now)
+                ):
+                    raise error from None
+                unanswered_before = unanswered_before or failure.kind.sent
+                await asyncio.sleep(delay)
                 retry_number += 1
                 continue
 
-            if response.status < 400 or (response.status == 404 and not_found_ok):
+            now = time.monotonic()
+            response = _decode(answer, method, log_path, writes=writes, elapsed=now - started)
+            status = response.status
+            if logger.isEnabledFor(logging.DEBUG):
+                logger.debug(
+                    "%s %s -> %s request_id=%s in %.3fs",
+                    method,
+                    log_path,
+                    status,
+                    response.request_id,
+                    response.elapsed,
+                )
+            if 200 <= status < 300 or (status == 404 and not_found_ok):
                 return response
-            if response.status == 401 and basic_auth is None and not refreshed_token:
-                # A 401 means the API did not act, so even a create may go again once, with a
-                # fresh token (only OAuth can get one).
+            if basic_auth is None and _retry.should_refresh_credentials(
+                status, refreshed=refreshed_token
+            ):
                 refreshed_token = True
                 if self._auth.refused(authorization):
                     continue
-            if response.status == 404 and method == "DELETE" and unanswered_before:
+            if _retry.done_when_missing(method, status, unanswered_before=unanswered_before):
                 return attrs.evolve(response, status=204, body=None)
             if (
-                _retry.should_retry_status(response.status, idempotent=idempotent)
+                _retry.should_retry_status(status, idempotent=idempotent)
                 and retry_number < retries_left
             ):
-                unanswered_before = unanswered_before or response.status >= 500
-                await asyncio.sleep(_retry.retry_delay(retry_number, response.headers))
-                retry_number += 1
-                continue
+                delay = _retry.retry_delay(retry_number, response.headers)
+                if _retry.fits_deadline(delay, deadline_at - now):
+                    unanswered_before = unanswered_before or _retry.may_have_acted(status)
+                    await asyncio.sleep(delay)
+                    retry_number += 1
+                    continue
             raise _api_error(response)
-
-    async def _attempt(
-        self, method: str, url: URL, data: str | None, headers: dict[str, str], log_path: str
-    ) -> Response:
-        session = self._get_session()
-        started = time.perf_counter()
-        unreadable: str | None = None
-        try:
-            async with session.request(
-                method,
-                url,
-                data=data,
-                headers=headers,
-                timeout=self._timeout,
-                allow_redirects=False,
-                raise_for_status=False,  # a caller-owned session may say otherwise
-            ) as raw:
-                payload = await raw.read()
-                response = _decode(raw.status, raw.headers, payload)
-        except aiohttp.ClientConnectorCertificateError as exc:
-            raise _AttemptFailed(
-                CheckoutConnectionError(f"TLS certificate verification failed: {exc}"),
-                sent=False,
-                retryable=False,
-            ) from exc
-        except aiohttp.ClientSSLError as exc:
-            raise _AttemptFailed(
-                CheckoutConnectionError(f"TLS error: {exc}"), sent=False, retryable=False
-            ) from exc
-        except aiohttp.ClientConnectorError as exc:
-            raise _AttemptFailed(
-                CheckoutConnectionError(f"could not connect to {url.host}: {exc.strerror or exc}"),
-                sent=False,
-            ) from exc
-        except aiohttp.ConnectionTimeoutError as exc:
-            raise _AttemptFailed(
-                CheckoutTimeoutError(f"timed out connecting to {url.host}"), sent=False
-            ) from exc
-        except (asyncio.TimeoutError, aiohttp.ServerTimeoutError) as exc:
-            raise _AttemptFailed(
-                CheckoutTimeoutError(
-                    f"{method} {log_path} timed out waiting for the answer; the API may have acted"
-                ),
-                sent=True,
-            ) from exc
-        except aiohttp.ClientResponseError as exc:
-            unreadable = f"{type(exc).__name__}, status {exc.status}: {exc.message}"
-        except aiohttp.ClientError as exc:
-            raise _AttemptFailed(
-                CheckoutConnectionError(
-                    f"{method} {log_path} failed without an answer ({type(exc).__name__}: {exc});"
-                    " the API may have acted"
-                ),
-                sent=True,
-            ) from exc
-        if unreadable is not None:
-            # Raised here, not in the except block, so that the aiohttp error is not even its
-            # context: that error's repr carries the request's headers (the Authorization) and
-            # its text the URL (an email address).
-            raise _AttemptFailed(
-                CheckoutConnectionError(
-                    f"{method} {log_path} got an unreadable answer ({unreadable}); the API may "
-                    "have acted"
-                ),
-                sent=True,
-            )
-        if logger.isEnabledFor(logging.DEBUG):
-            logger.debug(
-                "%s %s -> %s request_id=%s in %.3fs",
-                method,
-                log_path,
-                response.status,
-                response.request_id,
-                time.perf_counter() - started,
-            )
-        return response
 
     async def _fetch_token(self, credentials: OAuthCredentials) -> Any:
         form = {"grant_type": "client_credentials", "scope": " ".join(credentials.scopes)}
@@ -327,7 +351,10 @@ class Transport:
                 content_type="application/x-www-form-urlencoded",
                 # Asking for a token twice is harmless, so the token request retries freely.
                 idempotency=Idempotency.IDEMPOTENT,
-                max_retries=None,
+                max_retries=self._config.max_retries,
+                timeout=self._config.timeout,
+                extra=None,
+                proxy=self._config.token_proxy,
                 log_path="/connect/token",
                 basic_auth=basic,
             )
@@ -337,22 +364,102 @@ class Transport:
         return response.body
 
 
-def _decode(status: int, headers: Mapping[str, str], payload: bytes) -> Response:
+class _Unreadable(Exception):
+    """A 2xx answer whose body could not be decoded; the text says why."""
+
+
+def _json_body(payload: bytes) -> Any:
+    try:
+        return json.loads(payload)
+    except RecursionError:
+        raise _Unreadable("its JSON is nested too deeply") from None
+    except UnicodeDecodeError:
+        raise _Unreadable("it is not UTF-8 text") from None
+    except ValueError:
+        raise _Unreadable("it is not JSON") from None
+
+
+def _error_body(payload: bytes, headers: Mapping[str, str]) -> Any:
+    text = payload.decode("utf-8", errors="replace")
+    if text[:1] in ("{", "[") or "json" in headers.get("Content-Type", ""):
+        try:
+            return json.loads(text)
+        except (ValueError, RecursionError):
+            return text
+    return text
+
+
+def _request_id(body: Any, headers: Mapping[str, str] | None) -> str | None:
+    if isinstance(body, dict):
+        request_id = body.get("request_id")
+        if isinstance(request_id, str):
+            return request_id
+    return None if headers is None else headers.get(REQUEST_ID_HEADER)
+
+
+def _decode(
+    answer: BackendAnswer, method: str, log_path: str, *, writes: bool, elapsed: float
+) -> Response:
+    status, headers, payload = answer.status, answer.headers, answer.body
     body: Any = None
     if payload:
-        text = payload.decode("utf-8", errors="replace")
-        body = text
-        if text[:1] in ("{", "[") or "json" in headers.get("Content-Type", ""):
+        if 200 <= status < 300:
             try:
-                body = json.loads(text)
-            except ValueError:
-                body = text
-    request_id = None
-    if isinstance(body, dict) and isinstance(body.get("request_id"), str):
-        request_id = body["request_id"]
-    else:
-        request_id = headers.get(REQUEST_ID_HEADER)
-    return Response(status=status, body=body, request_id=request_id, headers=headers)
+                body = _json_body(payload)
+            except _Unreadable as why:
+                request_id = headers.get(REQUEST_ID_HEADER)
+                raise CheckoutConnectionError(
+                    f"{method} {log_path}: the {status} answer could not be read: {why} "
+                    f"(request_id={request_id or 'unknown'})" + _acted(writes)
+                ) from None
+        else:
+            body = _error_body(payload, headers)
+    return Response(status, body, _request_id(body, headers), headers, elapsed)
+
+
+def _acted(writes: bool) -> str:
+    return "; the API may have acted" if writes else ""
+
+
+def _failure_error(
+    failure: SendFailed,
+    method: str,
+    url: URL,
+    log_path: str,
+    *,
+    writes: bool,
+    deadline: float | None,
+) -> CheckoutConnectionError:
+    """The error for an attempt that got no answer; `deadline` when it was cut short by it."""
+    kind, detail = failure.kind, failure.detail
+    late = "" if deadline is None else f" (the call's deadline of {deadline:g} s ran out)"
+    if kind is FailureKind.CONNECT:
+        return CheckoutConnectionError(f"could not connect to {url.host} ({detail})")
+    if kind is FailureKind.CONNECT_TIMEOUT:
+        return CheckoutTimeoutError(f"timed out connecting to {url.host}{late}")
+    if kind is FailureKind.TLS:
+        return CheckoutConnectionError(f"{detail} ({url.host})")
+    if kind is FailureKind.PROXY:
+        return CheckoutConnectionError(f"could not reach {url.host} through the proxy: {detail}")
+    acted = _acted(writes)
+    if kind is FailureKind.ANSWER_TIMEOUT:
+        return CheckoutTimeoutError(
+            f"{method} {log_path} timed out waiting for the answer{late}{acted}"
+        )
+    request_id = None if failure.headers is None else failure.headers.get(REQUEST_ID_HEADER)
+    read = f"(request_id={request_id or 'unknown'})"
+    if kind is FailureKind.TOO_LARGE:
+        return CheckoutConnectionError(
+            f"{method} {log_path}: the answer could not be read: it is larger than "
+            f"max_response_bytes ({detail}) {read}{acted}"
+        )
+    if kind is FailureKind.MALFORMED:
+        return CheckoutConnectionError(
+            f"{method} {log_path}: the answer could not be read ({detail}) {read}{acted}"
+        )
+    return CheckoutConnectionError(
+        f"{method} {log_path} failed without an answer ({detail}){acted}"
+    )
 
 
 def _api_error(response: Response) -> CheckoutApiError:
@@ -371,4 +478,5 @@ def _api_error(response: Response) -> CheckoutApiError:
         error_type=error_type,
         error_codes=error_codes,
         body=body,
+        location=response.headers.get("Location"),
     )

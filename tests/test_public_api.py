@@ -15,6 +15,7 @@ CONTRACT_NAMES = {
 ADDED_NAMES = {
     "AccountHolderIdentification", "ApiResult", "BankDetails", "CreatedCustomer", "Instrument",
     "NOT_GIVEN", "NotGiven", "Timeout", "__version__",
+    "CustomerLink", "GetOrCreateResult", "NetworkToken", "RawResponse",  # issue 11
 }  # fmt: skip
 
 

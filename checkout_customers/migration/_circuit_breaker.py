@@ -116,7 +116,7 @@ class CircuitBreaker:
         self.cause = cause
         self._wake()
         if self._on_change is not None:
-            self._on_change(f"API unreachable ({cause})")
+            self._on_change(f"API unreachable ({cause}), probing")
         return True
 
     async def admit(self, stopping: Callable[[], bool]) -> None:

@@ -20,6 +20,7 @@ from .._client import AsyncClient
 from .._errors import CheckoutArgumentError, CheckoutError
 from ._circuit_breaker import CircuitBreaker, check_reachable
 from ._journal import Journal, JournalError
+from ._paths import check_migration_paths
 from ._ratelimit import AdaptiveRateLimiter
 from ._report import MigrationReport, ReportWriter, RowResult, Tally
 from ._row_protocol import RowProtocol
@@ -133,6 +134,7 @@ async def migrate(
             field="settle_seconds",
         )
     started = time.monotonic()
+    check_migration_paths(rows, journal=journal, report=report)  # before anything is written
     opened = Journal(journal, target=client.base_url)
     writer: ReportWriter | None = None
     protocol: RowProtocol | None = None

@@ -49,12 +49,28 @@ from ._ratelimit import AdaptiveRateLimiter
 from ._report import RowResult, RowStatus
 from ._rows import Row
 
-__all__ = ["CREATE_VERDICTS", "CreateVerdict", "Job", "Parked", "RowProtocol", "interrupted"]
+__all__ = [
+    "CREATE_VERDICTS",
+    "NOT_STARTED",
+    "UNSETTLED",
+    "CreateVerdict",
+    "Job",
+    "Parked",
+    "RowProtocol",
+    "interrupted",
+]
 
 _MAX_RATE_LIMITED = 200  # 429s in a row for one request before the row is given up
 _BACKOFF_BASE_SECONDS = 0.05
 _BACKOFF_MAX_SECONDS = 2.0
 INTERRUPTED = "interrupted: the run was stopped; run the same command again to resume"
+#: A row stopped before any create of it was sent: nothing happened to it yet.
+NOT_STARTED = "not started: the run was interrupted; run the same command again to resume"
+#: A row stopped while a create of it may still act: the journal says `creating`.
+UNSETTLED = (
+    "interrupted while waiting to learn whether its create acted (the journal says "
+    "`creating`); run the same command again to resume"
+)
 
 
 class CreateVerdict(Enum):
@@ -190,7 +206,7 @@ class RowProtocol:
                 request_id=exc.request_id,
             )
         except Stopped:
-            return interrupted(job.row)
+            return interrupted(job.row, UNSETTLED if job.ambiguous else NOT_STARTED)
 
     async def _settle(self, job: Job) -> RowResult | Parked:
         """A create of the row may have acted: found means `created`; not found is trusted

@@ -29,7 +29,7 @@ import anyio.lowlevel
 
 from ._journal import Claim, ClaimKind, Journal, RowState
 from ._report import RowResult, RowStatus
-from ._row_protocol import Job, Parked, RowProtocol, interrupted
+from ._row_protocol import NOT_STARTED, UNSETTLED, Job, Parked, RowProtocol, interrupted
 from ._rows import Row
 
 __all__ = ["STOP_GRACE_SECONDS", "Scheduler"]
@@ -38,10 +38,7 @@ __all__ = ["STOP_GRACE_SECONDS", "Scheduler"]
 STOP_GRACE_SECONDS = 10.0
 _CHUNK_ROWS = 256
 _CLOCK_SECONDS = 0.05
-_PARKED_WHY = (
-    "interrupted while waiting to learn whether its create acted (the journal says "
-    "`creating`); run the same command again to resume"
-)
+_PARKED_WHY = UNSETTLED
 
 
 class Scheduler:
@@ -255,12 +252,7 @@ def _not_started(row: Row) -> RowResult:
     """A row the interrupted run did not start: reported, left for the next run."""
     if not row.valid:
         return RowResult(row.line, row.email, RowStatus.INVALID, error=row.error)
-    return RowResult(
-        row.line,
-        row.email,
-        RowStatus.FAILED,
-        error="not started: the run was interrupted; run the same command again to resume",
-    )
+    return RowResult(row.line, row.email, RowStatus.FAILED, error=NOT_STARTED)
 
 
 def _unstarted(job: Job) -> RowResult:

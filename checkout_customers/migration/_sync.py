@@ -40,8 +40,8 @@ def migrate(
 ) -> MigrationReport:
     """Create one customer per email of `rows`, exactly once, resumably; return the totals.
 
-        async with AsyncClient() as cko:
-            report = await migrate(cko, read_csv("customers.csv"), journal="migration.sqlite3")
+        with Client() as cko:
+            report = migrate(cko, read_csv("customers.csv"), journal="migration.sqlite3")
         print(report.created, report.existing, report.failed, report.invalid)
 
     `rows` is `read_csv(...)`, `read_jsonl(...)`, or any iterable of create-request mappings
@@ -78,4 +78,4 @@ def migrate(
             on_pause=on_pause,
         )
 
-    return client._portal.call(call)
+    return client._run(call)
