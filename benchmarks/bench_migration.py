@@ -1,7 +1,8 @@
 """Migration benchmarks: rate-limit use, overhead, the official SDK, and memory.
 
     python benchmarks/bench_migration.py                    # every benchmark (about 5 minutes)
-    python benchmarks/bench_migration.py --only rate        # or overhead, official, memory
+    python benchmarks/bench_migration.py --only rate        # or overhead, official, memory,
+                                                            # faults, chaos
     python benchmarks/bench_migration.py --large-rows 20000 # a shorter memory run
 
 Every figure is measured against `checkout-customers emulator` running in a child process,
@@ -18,6 +19,11 @@ over loopback:
   sequentially and from 16 threads, vs `migrate`.
 - memory: peak RSS of `checkout-customers migrate` (a child process) for 1k and for 100k rows.
   Target: within 20%.
+- faults: the emulator at 100 writes/s + 100 reads/s with 150 ms latency, answering 500 to 5%
+  of requests; `migrate` with default options (settle window 65 s). Target: >= 80 customers
+  created per second over the first 30 s; total time close to N / rate + the settle window.
+- chaos: 2,000 rows, same limits and latency, 5% 500 + 5% act-then-drop + 2% reset,
+  `settle_seconds=10`. Target: under 70 s.
 """
 
 from __future__ import annotations
@@ -44,7 +50,7 @@ from _emulator_process import LAUNCH, SECRET_KEY, emulator_process
 from _official_sdk import official_api
 
 from checkout_customers import AsyncClient, NotFoundError, Timeout
-from checkout_customers.migration import migrate
+from checkout_customers.migration import DEFAULT_SETTLE_SECONDS, RowResult, RowStatus, migrate
 
 DEFAULT_TIMEOUT = Timeout()
 CONCURRENCY = 64
@@ -93,6 +99,60 @@ def bench_rate(count: int) -> None:
                 f"{report.rate_limited} answered 429 "
                 f"({report.rate_limited / max(1, report.creates_sent + report.lookups_sent):.1%})"
             )
+
+
+# -- under faults: parking keeps the pace -----------------------------------------------------
+
+FAULT_LIMITS = ("--write-rate", "100", "--read-rate", "100", "--latency-ms", "150")
+
+
+async def timed_migrate(
+    base_url: str, items: list[dict[str, Any]], **options: Any
+) -> tuple[Any, list[float]]:
+    """`migrate` with default options; also when each row ended `created` (s from the start)."""
+    created: list[float] = []
+    started = time.perf_counter()
+
+    def progress(result: RowResult) -> None:
+        if result.status is RowStatus.CREATED:
+            created.append(time.perf_counter() - started)
+
+    report = await run_migrate(base_url, items, progress=progress, **options)
+    return report, created
+
+
+def bench_faults(count: int) -> None:
+    print(
+        f"\n== faults: emulator at 100 writes/s + 100 reads/s, 150 ms latency, 5% answered 500; "
+        f"{count} rows, default options =="
+    )
+    with emulator_process(*FAULT_LIMITS, "--fault-500", "0.05", "--seed", "9") as base_url:
+        report, created = asyncio.run(timed_migrate(base_url, rows("fault-", count)))
+    first = sum(1 for moment in created if moment <= 30.0)
+    bound = count / 100 + DEFAULT_SETTLE_SECONDS
+    print(
+        f"created over the first 30 s   {first / 30:6.1f} customers/s   (target >= 80)\n"
+        f"total                         {report.elapsed_seconds:6.1f} s for {report.created} "
+        f"created, {report.failed} failed   (N / rate + settle window = {bound:.0f} s)\n"
+        f"requests                      {report.creates_sent} creates, {report.lookups_sent} "
+        f"lookups, {report.rate_limited} answered 429"
+    )
+
+
+def bench_chaos(count: int) -> None:
+    print(
+        f"\n== chaos: {count} rows, 100 + 100 /s, 150 ms latency, 5% 500 + 5% act-then-drop "
+        "+ 2% reset, settle_seconds=10 =="
+    )
+    faults = ("--fault-500", "0.05", "--fault-drop", "0.05", "--fault-reset", "0.02")
+    with emulator_process(*FAULT_LIMITS, *faults, "--seed", "11") as base_url:
+        report, _ = asyncio.run(timed_migrate(base_url, rows("chaos-", count), settle_seconds=10))
+    print(
+        f"total                         {report.elapsed_seconds:6.1f} s   (target < 70 s; "
+        f"N / rate + settle window = {count / 100 + 10:.0f} s)\n"
+        f"rows                          {report.created} created, {report.existing} existing, "
+        f"{report.failed} failed; {report.creates_sent} creates, {report.lookups_sent} lookups"
+    )
 
 
 # -- overhead vs a raw aiohttp pool ----------------------------------------------------------
@@ -294,7 +354,11 @@ def bench_memory(small: int, large: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", choices=("rate", "overhead", "official", "memory"))
+    parser.add_argument(
+        "--only", choices=("rate", "overhead", "official", "memory", "faults", "chaos")
+    )
+    parser.add_argument("--fault-rows", type=int, default=4000, help="rows for the fault run")
+    parser.add_argument("--chaos-rows", type=int, default=2000, help="rows for the chaos run")
     parser.add_argument("--rows", type=int, default=3000, help="rows for the official SDK runs")
     parser.add_argument("--overhead-rows", type=int, default=1000, help="rows per overhead round")
     parser.add_argument("--rounds", type=int, default=21, help="interleaved overhead rounds")
@@ -310,6 +374,10 @@ def main() -> None:
         bench_official(args.rows)
     if args.only in (None, "memory"):
         bench_memory(args.small_rows, args.large_rows)
+    if args.only in (None, "faults"):
+        bench_faults(args.fault_rows)
+    if args.only in (None, "chaos"):
+        bench_chaos(args.chaos_rows)
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ from collections.abc import Coroutine, Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
+import attrs
 import cattrs
 
 from ._config import TimeoutTypes
@@ -32,7 +33,7 @@ from ._transport import Idempotency, Response, Transport, json_text
 from ._types import NOT_GIVEN, NotGiven
 from ._validation import validate_customer_id, validate_identifier
 
-__all__ = ["AsyncCustomers", "AsyncCustomersWithRawResponse"]
+__all__ = ["AsyncCustomers", "AsyncCustomersWithRawResponse", "PreparedCreate", "prepare_create"]
 
 
 # Every ASCII character but the unreserved ones (RFC 3986), as `quote(..., safe="")` spells it.
@@ -50,6 +51,30 @@ def _segment(identifier: str) -> str:
 def _log_segment(identifier: str) -> str:
     # An email address is personal data: keep it out of log lines.
     return "{email}" if "@" in identifier else identifier
+
+
+@attrs.frozen
+class PreparedCreate:
+    """A create request validated and encoded once, to send as is, possibly more than once.
+
+        request = prepare_create({"email": "bruce@wayne.com", "name": "Bruce Wayne"})
+        created = await cko.customers.create_prepared(request, max_retries=0)
+
+    Built only by `prepare_create`, so the text sent is always a request `create` would accept.
+    `email` is the request's email; `json` the exact text sent.
+    """
+
+    email: str
+    json: str = attrs.field(repr=False)
+
+
+def prepare_create(fields: Mapping[str, Any]) -> PreparedCreate:
+    """Validate a create request given as a mapping of `create`'s keyword arguments.
+
+    Raises `CheckoutArgumentError` naming the first field that is wrong (nothing is sent).
+    """
+    body = create_body(**fields)
+    return PreparedCreate(email=str(body["email"]), json=json_text(body))
 
 
 class AsyncCustomers:
@@ -98,9 +123,20 @@ class AsyncCustomers:
         body = create_body(locals())  # the declared fields, by name (see `_customer_fields`)
         return _created(await self._post(json_text(body), max_retries, timeout, headers))
 
-    async def _create(self, body: str, *, max_retries: int | None) -> CreatedCustomer:
-        """`create` with a request already validated and encoded (the migration's rows are)."""
-        return _created(await self._post(body, max_retries))
+    async def create_prepared(
+        self,
+        request: PreparedCreate,
+        *,
+        timeout: TimeoutTypes = None,
+        headers: Mapping[str, str] | None = None,
+        max_retries: int | None = None,
+    ) -> CreatedCustomer:
+        """`create` with a request validated and encoded beforehand by `prepare_create`.
+
+        For callers that may send one request several times (the migration): the same text
+        goes each time. Retries and errors are those of `create`.
+        """
+        return _created(await self._post(request.json, max_retries, timeout, headers))
 
     def _post(
         self,
@@ -135,9 +171,20 @@ class AsyncCustomers:
         response = await self._get(id_or_email, max_retries, timeout, headers)
         return _parse_customer(response)
 
-    async def _find(self, id_or_email: str, *, max_retries: int | None) -> Customer | None:
-        """`get`, but None when there is no such customer (the migration's look-ups)."""
-        response = await self._get(id_or_email, max_retries, not_found_ok=True)
+    async def find(
+        self,
+        id_or_email: str,
+        *,
+        timeout: TimeoutTypes = None,
+        headers: Mapping[str, str] | None = None,
+        max_retries: int | None = None,
+    ) -> Customer | None:
+        """`get`, but None when there is no such customer (a 404) instead of `NotFoundError`.
+
+        Raises `CheckoutArgumentError` for an identifier that is neither an id nor an email,
+        and the other `CheckoutError`s.
+        """
+        response = await self._get(id_or_email, max_retries, timeout, headers, not_found_ok=True)
         return None if response.status == 404 else _parse_customer(response)
 
     def _get(

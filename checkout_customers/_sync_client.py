@@ -14,6 +14,9 @@ from ._config import (
     DEFAULT_MAX_RETRIES,
     TimeoutTypes,
 )
+from ._customers import (
+    PreparedCreate,
+)
 from ._models import (
     AccountHolder,
     ApiResult,
@@ -151,6 +154,27 @@ class Customers(SyncResource):
 
         return self._client._run(call)
 
+    def create_prepared(
+        self,
+        request: PreparedCreate,
+        *,
+        timeout: TimeoutTypes = None,
+        headers: Mapping[str, str] | None = None,
+        max_retries: int | None = None,
+    ) -> CreatedCustomer:
+        """`create` with a request validated and encoded beforehand by `prepare_create`.
+
+        For callers that may send one request several times (the migration): the same text
+        goes each time. Retries and errors are those of `create`.
+        """
+
+        async def call(cko: AsyncClient) -> CreatedCustomer:
+            return await cko.customers.create_prepared(
+                request, timeout=timeout, headers=headers, max_retries=max_retries
+            )
+
+        return self._client._run(call)
+
     def get(
         self,
         id_or_email: str,
@@ -167,6 +191,27 @@ class Customers(SyncResource):
 
         async def call(cko: AsyncClient) -> Customer:
             return await cko.customers.get(
+                id_or_email, timeout=timeout, headers=headers, max_retries=max_retries
+            )
+
+        return self._client._run(call)
+
+    def find(
+        self,
+        id_or_email: str,
+        *,
+        timeout: TimeoutTypes = None,
+        headers: Mapping[str, str] | None = None,
+        max_retries: int | None = None,
+    ) -> Customer | None:
+        """`get`, but None when there is no such customer (a 404) instead of `NotFoundError`.
+
+        Raises `CheckoutArgumentError` for an identifier that is neither an id nor an email,
+        and the other `CheckoutError`s.
+        """
+
+        async def call(cko: AsyncClient) -> Customer | None:
+            return await cko.customers.find(
                 id_or_email, timeout=timeout, headers=headers, max_retries=max_retries
             )
 

@@ -1,8 +1,13 @@
 """`checkout-customers migrate INPUT`: bulk-create customers from a CSV or JSONL file.
 
 Exit statuses: 0 every valid row ended `created` or `existing`; 1 some row `failed` or was
-`invalid`; 2 usage or configuration error (bad file, credential, journal), before any request;
-130 interrupted by Ctrl-C (rerun the same command to resume).
+`invalid`, or the journal or report could not be written mid-run; 2 usage or configuration error
+(bad file, credential, journal, an API that cannot be reached), before any request; 130
+interrupted by Ctrl-C, 143 by SIGTERM, 129 by SIGHUP (rerun the same command to resume).
+
+SIGTERM and SIGHUP (what `kill`, systemd, Kubernetes, CI and a closed terminal send) act like
+the first Ctrl-C: no new row or create starts, the requests in flight get a short grace, and
+the report, the summary and the resume hint are written before the exit.
 """
 
 from __future__ import annotations
@@ -29,10 +34,12 @@ from ..migration import (
     DEFAULT_CONCURRENCY,
     DEFAULT_RATE,
     DEFAULT_SETTLE_SECONDS,
+    ApiUnreachableError,
     CsvSource,
     JournalError,
     JsonlSource,
     MigrationInputError,
+    MigrationIOError,
     MigrationReport,
     ProgressDisplay,
     migrate,
@@ -55,6 +62,13 @@ from ._arguments import (
 __all__ = ["register", "run"]
 
 _CSV_SUFFIXES = (".csv",)
+# Shells report a process ended by signal N as 128 + N; a run stopped by one says the same.
+# (Windows has no SIGHUP.)
+_EXIT_BY_SIGNAL: dict[signal.Signals, int] = {signal.SIGINT: EXIT_INTERRUPTED} | {
+    getattr(signal, name): 128 + int(getattr(signal, name))
+    for name in ("SIGTERM", "SIGHUP")
+    if hasattr(signal, name)
+}
 _JSONL_SUFFIXES = (".jsonl", ".ndjson", ".json")
 
 
@@ -71,7 +85,9 @@ def register(subparsers: Any) -> None:
         ),
         epilog=(
             "exit status: 0 every valid row created or existing; 1 some row failed or was "
-            "invalid; 2 usage or configuration error; 130 interrupted (rerun to resume)"
+            "invalid, or a file could not be written; 2 usage or configuration error, or the "
+            "API cannot be reached (before any request); 130 Ctrl-C, 143 SIGTERM, 129 SIGHUP "
+            "(rerun to resume)"
         ),
     )
     parser.add_argument("input", metavar="INPUT", help="INPUT.csv or INPUT.jsonl")
@@ -211,15 +227,21 @@ def run(args: argparse.Namespace) -> int:
             return _error(configuration_error(exc, emulator_option=True))
         except OSError as exc:
             return _error(f"the emulator could not start: {exc}")
+        signals: list[signal.Signals] = []
         display = ProgressDisplay(sys.stderr)
         try:
-            report = asyncio.run(_migrate(client, source, journal, args, display))
+            report = asyncio.run(_migrate(client, source, journal, args, display, signals))
         except KeyboardInterrupt:
             print("aborted: the rows in flight are recorded in the journal", file=sys.stderr)
-            if not args.emulator:  # an in-process emulator is gone: nothing to resume
-                command = _resume_command(args, journal)
-                print(f"to resume, run the same command:\n  {command}", file=sys.stderr)
-            return EXIT_INTERRUPTED
+            _print_resume_hint(args, journal, sys.stderr)
+            return _EXIT_BY_SIGNAL[signals[0] if signals else signal.SIGINT]
+        except MigrationIOError as exc:
+            print(f"checkout-customers migrate: error: {exc}", file=sys.stderr)
+            print("the journal keeps every row it recorded", file=sys.stderr)
+            _print_resume_hint(args, journal, sys.stderr)
+            return EXIT_FAILURES if exc.requests_sent else EXIT_USAGE
+        except ApiUnreachableError as exc:
+            return _error(f"{exc}; nothing was sent, no row was marked failed")
         except (JournalError, CheckoutArgumentError) as exc:
             return _error(str(exc))
         except OSError as exc:
@@ -244,9 +266,15 @@ def run(args: argparse.Namespace) -> int:
             else:
                 command = _resume_command(args, journal)
                 print(f"interrupted: to resume, run the same command:\n  {command}")
-            return EXIT_INTERRUPTED
+            return _EXIT_BY_SIGNAL[signals[0] if signals else signal.SIGINT]
         return EXIT_OK if report.ok else EXIT_FAILURES
     return EXIT_FAILURES  # pragma: no cover - the with block always returns
+
+
+def _print_resume_hint(args: argparse.Namespace, journal: str, stream: IO[str]) -> None:
+    if not args.emulator:  # an in-process emulator is gone: nothing to resume
+        command = _resume_command(args, journal)
+        print(f"to resume, run the same command:\n  {command}", file=stream)
 
 
 async def _migrate(
@@ -255,26 +283,29 @@ async def _migrate(
     journal: str,
     args: argparse.Namespace,
     display: ProgressDisplay,
+    signals: list[signal.Signals],
 ) -> MigrationReport:
+    """Run the migration with a progress display; `signals` collects the stop signals seen."""
     stream: IO[str] = sys.stderr
     loop = asyncio.get_running_loop()
     main_task = asyncio.current_task()
-    interrupts = 0
 
-    def on_interrupt() -> None:
-        nonlocal interrupts
-        interrupts += 1
-        if interrupts == 1:
-            stream.write(
-                "\nstopping: no new rows; finishing the rows in flight (Ctrl-C again to "
-                "abort them; the journal keeps them safe either way)\n"
-            )
-            stream.flush()
+    def on_signal(number: signal.Signals) -> None:
+        signals.append(number)
+        if len(signals) == 1:
+            again = "Ctrl-C again" if number is signal.SIGINT else f"a second {number.name}"
+            with contextlib.suppress(OSError):  # a hung-up terminal
+                stream.write(
+                    f"\nstopping: no new rows; finishing the requests in flight ({again} "
+                    "aborts them; the journal keeps them safe either way)\n"
+                )
+                stream.flush()
         elif main_task is not None:
             main_task.cancel()
 
-    with contextlib.suppress(NotImplementedError, RuntimeError):
-        loop.add_signal_handler(signal.SIGINT, on_interrupt)
+    for number in _EXIT_BY_SIGNAL:
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(number, on_signal, number)
 
     async def count_rows() -> None:
         with contextlib.suppress(OSError):
@@ -297,8 +328,9 @@ async def _migrate(
                 read_rate=args.read_rate,
                 report=args.report,
                 progress=display.update,
-                should_stop=lambda: interrupts > 0,
+                should_stop=lambda: bool(signals),
                 settle_seconds=args.settle_seconds,
+                on_pause=display.paused,
             )
         display.total = report.rows  # every row was reported, even if it was not counted yet
         display.finish()
@@ -309,6 +341,7 @@ async def _migrate(
         for task in background:
             task.cancel()
         await asyncio.gather(*background, return_exceptions=True)
-        with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.remove_signal_handler(signal.SIGINT)
+        for number in _EXIT_BY_SIGNAL:
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.remove_signal_handler(number)
     return report

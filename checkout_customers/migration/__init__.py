@@ -12,6 +12,8 @@
 statuses of the contract. See `docs/migration.md` for the guarantees and formats.
 """
 
+from .._customers import PreparedCreate, prepare_create
+from ._circuit_breaker import ApiUnreachableError
 from ._csv_input import CsvSource, read_csv
 from ._journal import JournalError
 from ._jsonl_input import JsonlSource, read_jsonl
@@ -20,6 +22,7 @@ from ._migrate import (
     DEFAULT_MAX_ATTEMPTS,
     DEFAULT_RATE,
     DEFAULT_SETTLE_SECONDS,
+    MigrationIOError,
     migrate,
 )
 from ._progress import ProgressDisplay, format_summary
@@ -32,11 +35,14 @@ __all__ = [
     "DEFAULT_MAX_ATTEMPTS",
     "DEFAULT_RATE",
     "DEFAULT_SETTLE_SECONDS",
+    "ApiUnreachableError",
     "CsvSource",
     "JournalError",
     "JsonlSource",
+    "MigrationIOError",
     "MigrationInputError",
     "MigrationReport",
+    "PreparedCreate",
     "ProgressDisplay",
     "Row",
     "RowResult",
@@ -44,6 +50,7 @@ __all__ = [
     "format_summary",
     "migrate",
     "migrate_sync",
+    "prepare_create",
     "read_csv",
     "read_jsonl",
 ]

@@ -36,6 +36,7 @@ def migrate(
     should_stop: Callable[[], bool] | None = None,
     settle_seconds: float = DEFAULT_SETTLE_SECONDS,
     max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+    on_pause: Callable[[str | None], None] | None = None,
 ) -> MigrationReport:
     """Create one customer per email of `rows`, exactly once, resumably; return the totals.
 
@@ -49,12 +50,16 @@ def migrate(
     `write_rate` / `read_rate` cap creates / lookups per second (None: no client-side cap);
     both slow down on 429 and recover. `report` receives one JSON line per row (a path or an
     open text stream); `progress` is called with each `RowResult` as rows finish;
-    `should_stop` is polled as rows are taken: once it returns True no new row starts, rows in
-    flight finish, and the report says `interrupted`.
+    `should_stop` is polled several times a second: once it returns True no new row or create
+    starts, requests in flight get a short grace to finish, and the report says `interrupted`.
+    `on_pause` is told a sentence when the API stops answering and the run pauses (it probes
+    until the API answers again), and None when it resumes.
 
-    Raises `JournalError` (journal unusable or in use), `CheckoutArgumentError` (bad
-    arguments), and `AuthenticationError` / `PermissionDeniedError` (the credential is refused:
-    no row can succeed). Cancelling the call leaves the journal consistent: rerun to resume.
+    Raises `ApiUnreachableError` (the API cannot be reached at the start; nothing was sent for
+    any row), `JournalError` (journal unusable or in use), `CheckoutArgumentError` (bad
+    arguments), `AuthenticationError` / `PermissionDeniedError` (the credential is refused:
+    no row can succeed) and `MigrationIOError` (the journal or report could not be written
+    mid-run). Cancelling the call leaves the journal consistent: rerun to resume.
     """
 
     async def call(cko: AsyncClient) -> MigrationReport:
@@ -70,6 +75,7 @@ def migrate(
             should_stop=should_stop,
             settle_seconds=settle_seconds,
             max_attempts=max_attempts,
+            on_pause=on_pause,
         )
 
     return client._run(call)

@@ -165,7 +165,7 @@ async def committed_lease(opened: Journal) -> float:
         found = connection.execute("SELECT value FROM meta WHERE key = 'creates_until'").fetchone()
         return float(found[0]) if found else 0.0
 
-    return await opened._submit(read)
+    return await opened._writer.submit(read)
 
 
 async def test_a_run_that_dies_under_its_lease_leaves_its_pending_rows_suspect(

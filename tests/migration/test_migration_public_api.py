@@ -7,6 +7,10 @@ import inspect
 import checkout_customers.migration as migration
 
 EXPECTED = {
+    "ApiUnreachableError",
+    "MigrationIOError",
+    "PreparedCreate",
+    "prepare_create",
     "DEFAULT_CONCURRENCY",
     "DEFAULT_MAX_ATTEMPTS",
     "DEFAULT_RATE",
@@ -46,3 +50,10 @@ def test_input_errors_are_argument_errors_and_journal_errors_are_checkout_errors
 
     assert issubclass(migration.MigrationInputError, CheckoutArgumentError)
     assert issubclass(migration.JournalError, CheckoutError)
+
+
+def test_outage_and_storage_errors_are_checkout_errors() -> None:
+    from checkout_customers import CheckoutConnectionError, CheckoutError
+
+    assert issubclass(migration.ApiUnreachableError, CheckoutConnectionError)
+    assert issubclass(migration.MigrationIOError, CheckoutError)
