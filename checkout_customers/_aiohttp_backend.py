@@ -11,6 +11,7 @@ answer nor a small compressed one that inflates (a "zip bomb") can fill the memo
 from __future__ import annotations
 
 import asyncio
+import os
 
 import aiohttp
 
@@ -148,9 +149,9 @@ class AiohttpBackend:
         except aiohttp.ClientSSLError as exc:
             failure = (FailureKind.TLS, f"TLS error: {type(exc).__name__}")
         except aiohttp.ClientProxyConnectionError as exc:
-            failure = (FailureKind.CONNECT, f"via the proxy: {exc.strerror or 'connection failed'}")
+            failure = (FailureKind.CONNECT, f"via the proxy: {_os_reason(exc)}")
         except aiohttp.ClientConnectorError as exc:
-            failure = (FailureKind.CONNECT, f"{exc.strerror or exc}")
+            failure = (FailureKind.CONNECT, _os_reason(exc))
         except aiohttp.ClientHttpProxyError as exc:
             failure = (FailureKind.PROXY, f"the proxy answered {exc.status} {exc.message}")
         except aiohttp.ConnectionTimeoutError:
@@ -175,6 +176,18 @@ class AiohttpBackend:
             # context: its repr carries the request's headers and its text the URL.
             raise SendFailed(*failure, headers=headers)
         return BackendAnswer(raw.status, raw.headers, body)
+
+
+def _os_reason(exc: aiohttp.ClientConnectorError) -> str:
+    """The operating system's words for a failed connection ("Connection refused").
+
+    asyncio replaces the text of a refused connect with "Connect call failed (host, port)", which
+    tells an operator nothing; the errno still says what happened.
+    """
+    number = exc.os_error.errno
+    if number:
+        return os.strerror(number)
+    return exc.strerror or "connection failed"
 
 
 async def _read_at_most(content: aiohttp.StreamReader, limit: int) -> bytes | None:

@@ -18,7 +18,14 @@ import cattrs
 
 from ._config import TimeoutTypes
 from ._converter import structure_customer
-from ._errors import CheckoutApiError, CheckoutConnectionError, ConflictError, ServerError
+from ._customer_fields import CUSTOMER_FIELDS
+from ._errors import (
+    CheckoutApiError,
+    CheckoutArgumentError,
+    CheckoutConnectionError,
+    ConflictError,
+    ServerError,
+)
 from ._models import (
     ApiResult,
     CreatedCustomer,
@@ -73,7 +80,14 @@ def prepare_create(fields: Mapping[str, Any]) -> PreparedCreate:
 
     Raises `CheckoutArgumentError` naming the first field that is wrong (nothing is sent).
     """
-    body = create_body(**fields)
+    unknown = sorted(set(fields) - set(CUSTOMER_FIELDS.names))
+    if unknown:
+        raise CheckoutArgumentError(
+            f"{unknown[0]}: not a customer field"
+            f" (expected one of {', '.join(CUSTOMER_FIELDS.names)})",
+            field=unknown[0],
+        )
+    body = create_body({name: fields.get(name) for name in CUSTOMER_FIELDS.names})
     return PreparedCreate(email=str(body["email"]), json=json_text(body))
 
 

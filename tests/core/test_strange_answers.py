@@ -7,6 +7,7 @@ clients.
 from __future__ import annotations
 
 import asyncio
+import socket
 import tracemalloc
 from typing import Any
 
@@ -207,3 +208,14 @@ async def test_a_gzipped_answer_within_the_cap_is_read(kind: str) -> None:
     async with app_server(app) as base_url, client(kind, base_url) as api:
         found = await api.customers.get(CUSTOMER_ID)
     assert found.name == "B" * 200
+
+
+async def test_a_refused_connection_says_so_in_the_operating_systems_words(kind: str) -> None:
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    async with client(kind, f"http://127.0.0.1:{port}", max_retries=0) as api:
+        with pytest.raises(CheckoutConnectionError) as raised:
+            await api.customers.get(CUSTOMER_ID)
+    # asyncio's own text ("Connect call failed ('127.0.0.1', port)") tells an operator nothing.
+    assert "could not connect to 127.0.0.1 (Connection refused)" in str(raised.value)

@@ -85,7 +85,7 @@ def test_an_api_unreachable_at_the_start_exits_2_with_one_line_naming_host_and_c
     assert done.returncode == 2, done.stderr
     [line] = [line for line in done.stderr.splitlines() if "error" in line]
     assert "cannot reach the API at 127.0.0.1" in line
-    assert "could not connect to 127.0.0.1" in line
+    assert "could not connect to 127.0.0.1 (Connection refused)" in line
     assert "Traceback" not in done.stderr
     assert not report.exists()
     assert "failed" not in done.stdout

@@ -46,7 +46,7 @@ async def test_an_api_refusing_connections_at_the_start_stops_the_run_within_sec
     assert time.monotonic() - started < 5
     message = str(raised.value)
     assert "127.0.0.1" in message
-    assert "could not connect to 127.0.0.1" in message
+    assert "could not connect to 127.0.0.1 (Connection refused)" in message
     assert "\n" not in message
     assert not report.exists()  # nothing is reported failed: nothing is reported at all
     opened = Journal(journal, target="http://127.0.0.1:1")
