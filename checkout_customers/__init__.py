@@ -42,6 +42,7 @@ from ._models import (
     Phone,
     UnknownInstrument,
 )
+from ._raw_response import RawResponse
 from ._sync_client import Client
 from ._types import NOT_GIVEN, NotGiven
 from ._version import __version__
@@ -75,6 +76,7 @@ __all__ = [
     "PermissionDeniedError",
     "Phone",
     "RateLimitError",
+    "RawResponse",
     "ServerError",
     "Timeout",
     "UnknownInstrument",

@@ -46,8 +46,14 @@ class AiohttpBackend:
         self._owns_session = session is None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._closed = False
-        # One aiohttp timeout object per Timeout in use: building one per request costs.
-        self._timeouts: dict[Timeout, aiohttp.ClientTimeout] = {}
+        # The aiohttp timeout of the Timeout last used: most calls reuse the client's own.
+        self._last_timeout: Timeout | None = None
+        self._last_client_timeout = aiohttp.ClientTimeout()
+
+    @property
+    def user_agent(self) -> str:
+        """`aiohttp/VERSION`, for the `User-Agent` header."""
+        return f"aiohttp/{aiohttp.__version__}"
 
     @property
     def session(self) -> aiohttp.ClientSession | None:
@@ -103,11 +109,11 @@ class AiohttpBackend:
     async def send(self, request: BackendRequest) -> BackendAnswer:
         """Send one attempt; see `Backend.send`."""
         session = self._get_session()
-        timeout = self._timeouts.get(request.timeout)
-        if timeout is None:
+        if request.timeout is self._last_timeout:
+            timeout = self._last_client_timeout
+        else:
             timeout = client_timeout(request.timeout)
-            if len(self._timeouts) < 8:  # per-call timeouts are few; deadline-cut ones vary
-                self._timeouts[request.timeout] = timeout
+            self._last_timeout, self._last_client_timeout = request.timeout, timeout
         failure: _Failure | None = None
         headers = None
         try:
@@ -142,10 +148,7 @@ class AiohttpBackend:
         except aiohttp.ClientSSLError as exc:
             failure = (FailureKind.TLS, f"TLS error: {type(exc).__name__}")
         except aiohttp.ClientProxyConnectionError as exc:
-            failure = (
-                FailureKind.CONNECT,
-                f"could not connect to the proxy: {exc.strerror or exc}",
-            )
+            failure = (FailureKind.CONNECT, f"via the proxy: {exc.strerror or 'connection failed'}")
         except aiohttp.ClientConnectorError as exc:
             failure = (FailureKind.CONNECT, f"{exc.strerror or exc}")
         except aiohttp.ClientHttpProxyError as exc:
@@ -163,7 +166,10 @@ class AiohttpBackend:
         except aiohttp.ClientPayloadError as exc:
             failure = (FailureKind.MALFORMED, f"{type(exc).__name__}: {exc}")
         except aiohttp.ClientError as exc:
-            failure = (FailureKind.DISCONNECTED, f"{type(exc).__name__}: {exc}")
+            # Only the type and the OS's reason: some of these quote the URL (an email).
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else None
+            detail = f"{type(exc).__name__}: {reason}" if reason else type(exc).__name__
+            failure = (FailureKind.DISCONNECTED, detail)
         if failure is not None:
             # Raised here, not in an `except` block, so that the aiohttp error is not even its
             # context: its repr carries the request's headers and its text the URL.

@@ -105,7 +105,8 @@ def _parse_token(body: Any) -> tuple[str, float]:
         ):
             return token, float(expires_in)
     raise CheckoutConnectionError(
-        "the OAuth token endpoint answered without a usable access_token/expires_in"
+        "the OAuth token endpoint's answer could not be read: it has no usable "
+        "access_token/expires_in"
     )
 
 

@@ -5,6 +5,8 @@ one shipped backend is `AiohttpBackend` (`_aiohttp_backend.py`). A test can pass
 the same two methods:
 
     class FakeBackend:
+        user_agent = "fake/1.0"
+
         async def send(self, request: BackendRequest) -> BackendAnswer:
             return BackendAnswer(200, CIMultiDictProxy(CIMultiDict()), b'{"id": "cus_..."}')
 
@@ -20,9 +22,8 @@ give up once `request.timeout.total` seconds have passed. Nothing in this module
 from __future__ import annotations
 
 import enum
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
-import attrs
 from multidict import CIMultiDictProxy
 from yarl import URL
 
@@ -31,8 +32,8 @@ from ._config import Timeout
 __all__ = ["Backend", "BackendAnswer", "BackendRequest", "FailureKind", "SendFailed"]
 
 
-@attrs.frozen
-class BackendRequest:
+# Named tuples rather than attrs classes: one of each is built per attempt, on the hot path.
+class BackendRequest(NamedTuple):
     """One attempt to send: everything a backend needs, already encoded.
 
     `timeout.total` is already shortened to what is left of the call's deadline. `proxy` is
@@ -41,20 +42,26 @@ class BackendRequest:
 
     method: str
     url: URL
-    headers: dict[str, str] = attrs.field(repr=False)  # holds the Authorization
-    body: str | None = attrs.field(repr=False)  # may hold personal data
+    headers: dict[str, str]  # holds the Authorization
+    body: str | None  # may hold personal data
     timeout: Timeout
-    proxy: URL | None = attrs.field(repr=False)  # may hold proxy credentials
+    proxy: URL | None  # may hold proxy credentials
     max_body_bytes: int
 
+    def __repr__(self) -> str:
+        # The headers hold the credential, the body personal data, the proxy a password.
+        return f"BackendRequest({self.method} {self.url.path}, timeout={self.timeout!r})"
 
-@attrs.frozen
-class BackendAnswer:
+
+class BackendAnswer(NamedTuple):
     """A complete answer, whatever its status; `body` is the decompressed bytes."""
 
     status: int
     headers: CIMultiDictProxy[str]
-    body: bytes = attrs.field(repr=False)
+    body: bytes
+
+    def __repr__(self) -> str:
+        return f"BackendAnswer(status={self.status}, {len(self.body)} bytes)"
 
 
 class FailureKind(enum.Enum):
@@ -99,6 +106,11 @@ class SendFailed(Exception):
 
 class Backend(Protocol):
     """Sends single HTTP attempts; see the module docstring for the contract."""
+
+    @property
+    def user_agent(self) -> str:
+        """The library's token for the `User-Agent` header, such as `aiohttp/3.14.5`."""
+        ...
 
     async def send(self, request: BackendRequest) -> BackendAnswer:
         """Send `request` once; return the complete answer or raise `SendFailed`."""

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import copy
+from collections.abc import Mapping, Sequence
 from types import TracebackType
 from typing import Literal
 
 import aiohttp
 
+from ._aiohttp_backend import AiohttpBackend
 from ._config import (
     DEFAULT_MAX_CONNECTIONS,
     DEFAULT_MAX_RESPONSE_BYTES,
@@ -74,8 +76,38 @@ class AsyncClient:
             proxy=proxy,
             trust_env=trust_env,
         )
-        self._transport = Transport(self._config, session=session)
+        backend = AiohttpBackend(max_connections=self._config.max_connections, session=session)
+        self._transport = Transport(self._config, backend)
+        self._derived_from: AsyncClient | None = None
         self.customers = AsyncCustomers(self._transport)
+
+    def with_options(
+        self,
+        *,
+        timeout: TimeoutTypes = None,
+        max_retries: int | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> AsyncClient:
+        """A client sharing this one's connection pool and credentials (and OAuth token), whose
+        calls default to these options; those left out keep this client's.
+
+            fast = cko.with_options(timeout=5, max_retries=0)
+            traced = cko.with_options(headers={"X-Correlation-Id": "abc"})  # added to ours
+            customer = await fast.customers.get("cus_...")
+
+        This client is unchanged. Closing the new one does nothing (so `async with` on it is
+        safe): the pool closes with the client it was made from, after which every client
+        made from it raises `RuntimeError`. Raises `CheckoutArgumentError` for an invalid
+        option (a NaN timeout, a negative `max_retries`, an `Authorization` header, ...).
+        """
+        derived = copy.copy(self)
+        derived._transport = self._transport.with_defaults(
+            timeout=timeout, max_retries=max_retries, headers=headers
+        )
+        derived._config = derived._transport.config
+        derived._derived_from = self._derived_from or self  # keeps the pool's owner alive
+        derived.customers = AsyncCustomers(derived._transport)
+        return derived
 
     @property
     def base_url(self) -> str:
@@ -92,8 +124,12 @@ class AsyncClient:
         return f"AsyncClient(base_url={self.base_url!r}, {auth})"
 
     async def aclose(self) -> None:
-        """Close the connection pool (unless the session was passed in); safe to call twice."""
-        await self._transport.aclose()
+        """Close the connection pool (unless the session was passed in); safe to call twice.
+
+        On a client made by `with_options` this does nothing (the pool is shared).
+        """
+        if self._derived_from is None:
+            await self._transport.aclose()
 
     async def __aenter__(self) -> AsyncClient:
         return self

@@ -174,7 +174,8 @@ def _keeping_extra(
     unstructure_overrides: Mapping[str, Any] | None = None,
 ) -> None:
     """Register hooks for `cls` that carry unknown keys into and out of its `extra`."""
-    known = frozenset(field.name for field in attrs.fields(cls)) - {"extra", "request_id"}
+    # (`Customer.request_id` counts: a body's `request_id` is the answer's, not an extra.)
+    known = frozenset(field.name for field in attrs.fields(cls)) - {"extra"}
     structure_known = make_dict_structure_fn(
         cls, converter, extra=override(omit=True), **(structure_overrides or {})
     )

@@ -1,4 +1,5 @@
-"""The customers resource: create, get (by id or email), update and delete.
+"""The customers resource: create, get (by id or email), get_or_create, update and delete,
+and the same methods returning raw answers (`with_raw_response`).
 
 Arguments are validated before anything is sent; identifiers are percent-encoded as exactly one
 path segment, so an email containing `/`, `?`, `#`, `%` or `+` round-trips and nothing can
@@ -14,6 +15,7 @@ from urllib.parse import quote
 
 import cattrs
 
+from ._config import TimeoutTypes
 from ._converter import structure_customer
 from ._errors import CheckoutApiError, CheckoutConnectionError, ConflictError, ServerError
 from ._models import (
@@ -24,6 +26,7 @@ from ._models import (
     MetadataValue,
     Phone,
 )
+from ._raw_response import RawResponse
 from ._transport import Idempotency, Response, Transport, json_text
 from ._types import NOT_GIVEN, NotGiven
 from ._validation import (
@@ -33,7 +36,7 @@ from ._validation import (
     validate_identifier,
 )
 
-__all__ = ["AsyncCustomers"]
+__all__ = ["AsyncCustomers", "AsyncCustomersWithRawResponse"]
 
 
 # Every ASCII character but the unreserved ones (RFC 3986), as `quote(..., safe="")` spells it.
@@ -54,10 +57,23 @@ def _log_segment(identifier: str) -> str:
 
 
 class AsyncCustomers:
-    """`client.customers`: the Customers API. Safe to share between tasks of one event loop."""
+    """`client.customers`: the Customers API. Safe to share between tasks of one event loop.
+
+    Every method takes the per-call options `timeout=` (seconds or a `Timeout`), `headers=`
+    (extra request headers; `Authorization` and the framing headers cannot be set) and
+    `max_retries=`; left out, the client's settings apply. `with_raw_response` has the same
+    methods, returning a `RawResponse` (status, headers, request id, timing) instead.
+    """
 
     def __init__(self, transport: Transport) -> None:
         self._transport = transport
+
+    @property
+    def with_raw_response(self) -> AsyncCustomersWithRawResponse:
+        """The same methods, each returning a `RawResponse` (status, headers, timing, parse)."""
+        # Made on each use rather than kept: a reference cycle would keep a client that is
+        # dropped unclosed (and its session) alive until the cyclic garbage collector runs.
+        return AsyncCustomersWithRawResponse(self)
 
     async def create(
         self,
@@ -68,6 +84,8 @@ class AsyncCustomers:
         metadata: Mapping[str, MetadataValue] | None = None,
         default: str | None = None,
         instruments: Sequence[str] | None = None,
+        timeout: TimeoutTypes = None,
+        headers: Mapping[str, str] | None = None,
         max_retries: int | None = None,
     ) -> CreatedCustomer:
         """Create a customer and return its `id` and the `request_id`.
@@ -75,7 +93,8 @@ class AsyncCustomers:
         `instruments` are linked only when `default` is given too (the API's rule).
         The request is retried only when it provably never reached the API (connection
         refused, 429), so a retry never creates a second customer; after a timeout or a
-        dropped connection the customer may exist: look it up by email before creating again.
+        dropped connection the customer may exist: look it up by email before creating again
+        (`get_or_create` does this for you).
 
         Raises `CheckoutArgumentError` (nothing sent), `CheckoutApiError` subclasses,
         `CheckoutConnectionError`.
@@ -88,28 +107,44 @@ class AsyncCustomers:
             default=default,
             instruments=instruments,
         )
-        return _created(await self._post(json_text(body), max_retries))
+        return _created(await self._post(json_text(body), max_retries, timeout, headers))
 
     async def _create(self, body: str, *, max_retries: int | None) -> CreatedCustomer:
         """`create` with a request already validated and encoded (the migration's rows are)."""
         return _created(await self._post(body, max_retries))
 
-    def _post(self, body: str, max_retries: int | None) -> Coroutine[Any, Any, Response]:
+    def _post(
+        self,
+        body: str,
+        max_retries: int | None,
+        timeout: TimeoutTypes = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Coroutine[Any, Any, Response]:
         return self._transport.request(
             "POST",
             "/customers",
             body=body,
             idempotency=Idempotency.CREATE,
+            timeout=timeout,
+            headers=headers,
             max_retries=max_retries,
         )
 
-    async def get(self, id_or_email: str, *, max_retries: int | None = None) -> Customer:
+    async def get(
+        self,
+        id_or_email: str,
+        *,
+        timeout: TimeoutTypes = None,
+        headers: Mapping[str, str] | None = None,
+        max_retries: int | None = None,
+    ) -> Customer:
         """Return the customer with this id (`cus_...`) or email address.
 
         Raises `NotFoundError` when there is none, `CheckoutArgumentError` for an identifier
         that is neither an id nor an email, and the other `CheckoutError`s.
         """
-        return _parse_customer(await self._get(id_or_email, max_retries, not_found_ok=False))
+        response = await self._get(id_or_email, max_retries, timeout, headers)
+        return _parse_customer(response)
 
     async def _find(self, id_or_email: str, *, max_retries: int | None) -> Customer | None:
         """`get`, but None when there is no such customer (the migration's look-ups)."""
@@ -117,12 +152,20 @@ class AsyncCustomers:
         return None if response.status == 404 else _parse_customer(response)
 
     def _get(
-        self, id_or_email: str, max_retries: int | None, *, not_found_ok: bool
+        self,
+        id_or_email: str,
+        max_retries: int | None,
+        timeout: TimeoutTypes = None,
+        headers: Mapping[str, str] | None = None,
+        *,
+        not_found_ok: bool = False,
     ) -> Coroutine[Any, Any, Response]:
         identifier = validate_identifier(id_or_email)
         return self._transport.request(
             "GET",
             f"/customers/{_segment(identifier)}",
+            timeout=timeout,
+            headers=headers,
             max_retries=max_retries,
             log_path=f"/customers/{_log_segment(identifier)}",
             not_found_ok=not_found_ok,
@@ -137,6 +180,8 @@ class AsyncCustomers:
         metadata: Mapping[str, MetadataValue] | None = None,
         default: str | None = None,
         instruments: Sequence[str] | None = None,
+        timeout: TimeoutTypes = None,
+        headers: Mapping[str, str] | None = None,
         max_retries: int | None = None,
     ) -> GetOrCreateResult:
         """Return the customer with this email, creating it (with the other fields) if none.
@@ -145,9 +190,11 @@ class AsyncCustomers:
         definite answer (a timeout, a dropped connection, a 5xx) is never sent again: a second
         look-up decides, and if that finds nothing either the outcome is unknown and
         `CheckoutConnectionError` says so. A create refused with 409 (another caller created the
-        email meanwhile) is answered from a look-up too. Limits: the API has no idempotency key
-        and no unique emails, so two callers racing between look-up and create can still make
-        two customers; the email is looked up as given (send one spelling of an address).
+        email meanwhile) is answered from a look-up too. The options apply to each request.
+
+        Limits: the API has no idempotency key and does not keep emails unique, so two callers
+        racing between look-up and create can still make two customers; and the email is
+        looked up as given (send one spelling of an address).
 
         Raises `CheckoutArgumentError` (nothing sent), `CheckoutApiError` subclasses,
         `CheckoutConnectionError`.
@@ -160,30 +207,42 @@ class AsyncCustomers:
             default=default,
             instruments=instruments,
         )
-        found = await self._look_up_email(email, max_retries)
+        options = (max_retries, timeout, headers)
+        found = await self._look_up_email(email, *options)
         if found is not None:
             return GetOrCreateResult(id=found.id, created=False, request_id=found.request_id)
         try:
-            created = _created(await self._post(json_text(body), max_retries))
+            created = _created(await self._post(json_text(body), *options))
         except ConflictError:
-            found = await self._look_up_email(email, max_retries)
+            found = await self._look_up_email(email, *options)
             if found is None:
                 raise
             return GetOrCreateResult(id=found.id, created=False, request_id=found.request_id)
         except (CheckoutConnectionError, ServerError) as unanswered:
-            return await self._settle_unanswered_create(email, unanswered, max_retries)
+            return await self._settle_unanswered_create(email, unanswered, *options)
         return GetOrCreateResult(id=created.id, created=True, request_id=created.request_id)
 
-    async def _look_up_email(self, email: str, max_retries: int | None) -> Customer | None:
-        response = await self._get(email, max_retries, not_found_ok=True)
+    async def _look_up_email(
+        self,
+        email: str,
+        max_retries: int | None,
+        timeout: TimeoutTypes,
+        headers: Mapping[str, str] | None,
+    ) -> Customer | None:
+        response = await self._get(email, max_retries, timeout, headers, not_found_ok=True)
         return None if response.status == 404 else _parse_customer(response)
 
     async def _settle_unanswered_create(
-        self, email: str, unanswered: Exception, max_retries: int | None
+        self,
+        email: str,
+        unanswered: Exception,
+        max_retries: int | None,
+        timeout: TimeoutTypes,
+        headers: Mapping[str, str] | None,
     ) -> GetOrCreateResult:
         # Sending the create again could make a second customer; only a look-up may decide.
         try:
-            found = await self._look_up_email(email, max_retries)
+            found = await self._look_up_email(email, max_retries, timeout, headers)
         except (CheckoutConnectionError, CheckoutApiError) as failed:
             raise CheckoutConnectionError(
                 f"get_or_create: the create got no definite answer ({unanswered}) and the "
@@ -208,6 +267,8 @@ class AsyncCustomers:
         metadata: Mapping[str, MetadataValue] | NotGiven = NOT_GIVEN,
         default: str | NotGiven = NOT_GIVEN,
         instruments: Sequence[str] | NotGiven = NOT_GIVEN,
+        timeout: TimeoutTypes = None,
+        headers: Mapping[str, str] | None = None,
         max_retries: int | None = None,
     ) -> ApiResult:
         """Change the given fields of a customer; fields not passed are not sent.
@@ -215,36 +276,158 @@ class AsyncCustomers:
         `metadata` replaces the stored metadata as a whole. Raises `NotFoundError`,
         `CheckoutArgumentError` (nothing sent) and the other `CheckoutError`s.
         """
+        fields = {
+            "email": email,
+            "name": name,
+            "phone": phone,
+            "metadata": metadata,
+            "default": default,
+            "instruments": instruments,
+        }
+        response = await self._patch(customer_id, fields, max_retries, timeout, headers)
+        return _api_result(response)
+
+    def _patch(
+        self,
+        customer_id: str,
+        fields: Mapping[str, object],
+        max_retries: int | None,
+        timeout: TimeoutTypes,
+        headers: Mapping[str, str] | None,
+    ) -> Coroutine[Any, Any, Response]:
         customer_id = validate_customer_id(customer_id)
-        body = update_body(
-            {
-                "email": email,
-                "name": name,
-                "phone": phone,
-                "metadata": metadata,
-                "default": default,
-                "instruments": instruments,
-            }
-        )
-        response = await self._transport.request(
+        return self._transport.request(
             "PATCH",
             f"/customers/{_segment(customer_id)}",
-            body=json_text(body),
+            body=json_text(update_body(fields)),
+            timeout=timeout,
+            headers=headers,
             max_retries=max_retries,
         )
-        return ApiResult(request_id=response.request_id)
 
-    async def delete(self, customer_id: str, *, max_retries: int | None = None) -> ApiResult:
+    async def delete(
+        self,
+        customer_id: str,
+        *,
+        timeout: TimeoutTypes = None,
+        headers: Mapping[str, str] | None = None,
+        max_retries: int | None = None,
+    ) -> ApiResult:
         """Delete a customer and all of its linked payment instruments.
 
         Raises `NotFoundError` when there is no such customer (unless an earlier attempt of
         this same call went unanswered: then the 404 of the retry means it is done).
         """
+        return _api_result(await self._delete(customer_id, max_retries, timeout, headers))
+
+    def _delete(
+        self,
+        customer_id: str,
+        max_retries: int | None,
+        timeout: TimeoutTypes,
+        headers: Mapping[str, str] | None,
+    ) -> Coroutine[Any, Any, Response]:
         customer_id = validate_customer_id(customer_id)
-        response = await self._transport.request(
-            "DELETE", f"/customers/{_segment(customer_id)}", max_retries=max_retries
+        return self._transport.request(
+            "DELETE",
+            f"/customers/{_segment(customer_id)}",
+            timeout=timeout,
+            headers=headers,
+            max_retries=max_retries,
         )
-        return ApiResult(request_id=response.request_id)
+
+
+class AsyncCustomersWithRawResponse:
+    """`client.customers.with_raw_response`: the customers methods, returning `RawResponse`.
+
+        raw = await cko.customers.with_raw_response.get("cus_...")
+        raw.headers.get("Cko-Version"), raw.status, raw.elapsed
+        customer = raw.parse()
+
+    Arguments, validation, retries and errors are those of the plain methods.
+    """
+
+    def __init__(self, customers: AsyncCustomers) -> None:
+        self._customers = customers
+
+    async def create(
+        self,
+        *,
+        email: str,
+        name: str | None = None,
+        phone: Phone | None = None,
+        metadata: Mapping[str, MetadataValue] | None = None,
+        default: str | None = None,
+        instruments: Sequence[str] | None = None,
+        timeout: TimeoutTypes = None,
+        headers: Mapping[str, str] | None = None,
+        max_retries: int | None = None,
+    ) -> RawResponse[CreatedCustomer]:
+        """`customers.create`, returning the raw answer; `.parse()` gives the created id."""
+        body = create_body(
+            email=email,
+            name=name,
+            phone=phone,
+            metadata=metadata,
+            default=default,
+            instruments=instruments,
+        )
+        post = self._customers._post(json_text(body), max_retries, timeout, headers)
+        return RawResponse(await post, _created)
+
+    async def get(
+        self,
+        id_or_email: str,
+        *,
+        timeout: TimeoutTypes = None,
+        headers: Mapping[str, str] | None = None,
+        max_retries: int | None = None,
+    ) -> RawResponse[Customer]:
+        """`customers.get`, returning the raw answer; `.parse()` gives the `Customer`."""
+        get = self._customers._get(id_or_email, max_retries, timeout, headers)
+        return RawResponse(await get, _parse_customer)
+
+    async def update(
+        self,
+        customer_id: str,
+        *,
+        email: str | NotGiven = NOT_GIVEN,
+        name: str | NotGiven = NOT_GIVEN,
+        phone: Phone | NotGiven = NOT_GIVEN,
+        metadata: Mapping[str, MetadataValue] | NotGiven = NOT_GIVEN,
+        default: str | NotGiven = NOT_GIVEN,
+        instruments: Sequence[str] | NotGiven = NOT_GIVEN,
+        timeout: TimeoutTypes = None,
+        headers: Mapping[str, str] | None = None,
+        max_retries: int | None = None,
+    ) -> RawResponse[ApiResult]:
+        """`customers.update`, returning the raw answer; `.parse()` gives the `ApiResult`."""
+        fields = {
+            "email": email,
+            "name": name,
+            "phone": phone,
+            "metadata": metadata,
+            "default": default,
+            "instruments": instruments,
+        }
+        patch = self._customers._patch(customer_id, fields, max_retries, timeout, headers)
+        return RawResponse(await patch, _api_result)
+
+    async def delete(
+        self,
+        customer_id: str,
+        *,
+        timeout: TimeoutTypes = None,
+        headers: Mapping[str, str] | None = None,
+        max_retries: int | None = None,
+    ) -> RawResponse[ApiResult]:
+        """`customers.delete`, returning the raw answer; `.parse()` gives the `ApiResult`."""
+        delete = self._customers._delete(customer_id, max_retries, timeout, headers)
+        return RawResponse(await delete, _api_result)
+
+
+def _api_result(response: Response) -> ApiResult:
+    return ApiResult(request_id=response.request_id)
 
 
 def _created(response: Response) -> CreatedCustomer:

@@ -18,6 +18,9 @@ The generated facade (`_sync_client.py`, written by `scripts/generate_sync.py`) 
 - Calling from inside another running event loop works: only the calling thread blocks.
 - Calling from the portal's own loop thread would wait for itself forever, so it raises
   `RuntimeError` instead.
+- So does a call (or `close()`) made while this thread is already inside a call of the same
+  portal: a signal handler that runs during a call, which could otherwise wait on the lock
+  the interrupted call holds.
 - After `os.fork()` the child builds a fresh loop, thread and async client on first use and
   never touches the parent's (they belong to the parent's threads and sockets).
 - `KeyboardInterrupt` (Ctrl-C) while waiting cancels the call on the loop and is re-raised.
@@ -68,6 +71,7 @@ class Portal(Generic[ClientT]):
         self._close_client = close_client
         self._name = name
         self._lock = threading.Lock()
+        self._calling = threading.local()  # .active: this thread is inside call()
         self._pid = os.getpid()
         self._client: ClientT | None = make_client()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -80,6 +84,10 @@ class Portal(Generic[ClientT]):
     @property
     def client(self) -> ClientT:
         """The async client of this process (rebuilt after a fork)."""
+        if getattr(self._calling, "active", False) and self._client is not None:
+            # A signal handler inside a call (repr, base_url): the interrupted call may hold
+            # the lock, and it has made the client already.
+            return self._client
         with self._lock:
             if self._pid != os.getpid():
                 self._forget_parent()
@@ -94,8 +102,19 @@ class Portal(Generic[ClientT]):
     def call(self, function: Callable[[ClientT], Awaitable[T]]) -> T:
         """Run `function(client)` on the loop and return its result, or raise its exception.
 
-        Raises `RuntimeError` when the portal is closed or when called from its own loop thread.
+        Raises `RuntimeError` when the portal is closed, when called from its own loop thread,
+        and when this thread is already inside a call (from a signal handler).
         """
+        calling = self._calling
+        if getattr(calling, "active", False):
+            raise self._reentered("call it")
+        calling.active = True
+        try:
+            return self._call(function)
+        finally:
+            calling.active = False
+
+    def _call(self, function: Callable[[ClientT], Awaitable[T]]) -> T:
         started: list[asyncio.Task[T]] = []
         finished = threading.Lock()  # released by the task's done callback: the cheapest wait
         finished.acquire()
@@ -128,8 +147,11 @@ class Portal(Generic[ClientT]):
     def close(self) -> None:
         """Close the async client and stop the loop thread; idempotent.
 
-        From the loop thread itself the shutdown is only scheduled, not waited for.
+        From the loop thread itself the shutdown is only scheduled, not waited for. Raises
+        `RuntimeError` when this thread is inside a call (from a signal handler).
         """
+        if getattr(self._calling, "active", False):
+            raise self._reentered("close it")
         with self._lock:
             if self._closed:
                 return
@@ -168,6 +190,13 @@ class Portal(Generic[ClientT]):
                 "AsyncClient and await its methods"
             )
 
+    def _reentered(self, action: str) -> RuntimeError:
+        return RuntimeError(
+            f"the sync {self._name} was used while this thread is inside one of its calls (from "
+            "a signal handler that interrupted it, say): waiting there could hang forever; "
+            f"{action} after the interrupted call returns, or from another thread"
+        )
+
     def _current_client(self) -> ClientT:
         if self._client is None:
             self._client = self._make_client()
@@ -205,6 +234,7 @@ class Portal(Generic[ClientT]):
         _inherited_from_parent.append((self._loop, self._thread, self._client))
         self._pid = os.getpid()
         self._lock = threading.Lock()
+        self._calling = threading.local()
         self._loop = self._thread = None
         self._client = None
 

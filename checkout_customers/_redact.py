@@ -23,6 +23,7 @@ _CREDENTIAL = re.compile(
     r"|\beyJ[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]*",
     re.ASCII,
 )
+_KEY_PREFIX = re.compile(r"^(?:sk|pk)_(?:sbox_|test_|live_)?")
 # `scheme://user:password@host`: keep the user (it helps), mask the password.
 _URL_PASSWORD = re.compile(r"(://[^/@\s:]*):[^/@\s]*@")
 
@@ -44,9 +45,10 @@ def redact(text: str) -> str:
 def mask_values(text: str, secrets: Iterable[str]) -> str:
     """`redact(text)`, also masking each of `secrets` (values of 6 characters or more)."""
     for secret in secrets:
-        if len(secret) >= 6:
-            text = text.replace(secret, MASK)
-            stripped = secret.strip()
-            if len(stripped) >= 6:
-                text = text.replace(stripped, MASK)
+        secret = secret.strip()
+        # The key's body alone (pasted without its `sk_sbox_`) is just as secret.
+        body = _KEY_PREFIX.sub("", secret)
+        for value in (secret, body):
+            if len(value) >= 6:
+                text = text.replace(value, MASK)
     return redact(text)

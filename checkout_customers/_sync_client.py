@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from types import TracebackType
 from typing import Literal
 
 from ._client import AsyncClient
@@ -16,28 +15,33 @@ from ._config import (
     TimeoutTypes,
 )
 from ._models import ApiResult, CreatedCustomer, Customer, GetOrCreateResult, MetadataValue, Phone
-from ._portal import Portal
+from ._raw_response import RawResponse
+from ._sync_base import SyncClientBase, SyncResource
 from ._types import NOT_GIVEN, NotGiven
 
-__all__ = ["Client", "Customers"]
+__all__ = ["Client", "Customers", "CustomersWithRawResponse"]
 
 
-class Client:
+class Client(SyncClientBase):
     """The blocking client of the Checkout.com Customers API: `AsyncClient` without `await`.
 
         with Client(secret_key="sk_sbox_...", prefix="abcd1234") as cko:
             customer = cko.customers.get("bruce@wayne.com")
 
-    Takes the keyword arguments of `AsyncClient` except `session`, has the same methods and
-    raises the same exceptions. Close with `close()` or by leaving `with`.
+    Takes the keyword arguments of `AsyncClient` except `session`, has the same methods
+    (`with_options` and `customers.with_raw_response` included) and raises the same exceptions.
+    Close with `close()` or by leaving `with`.
 
     Each client runs its own event loop in a daemon thread, started on first use and stopped by
     `close()`, by leaving `with`, or at interpreter exit. One client is safe to share between
     any number of threads, and works when called from inside a running event loop (a notebook,
-    an async framework calling sync code). Called from code running on its own loop it raises
-    `RuntimeError` rather than deadlock. After `os.fork()` the child gets a fresh loop and
-    connection pool on first use. Ctrl-C during a call cancels the request.
+    an async framework calling sync code). Called from code running on its own loop, or from a
+    signal handler that interrupted one of its calls, it raises `RuntimeError` rather than
+    deadlock. After `os.fork()` the child gets a fresh loop and connection pool on first use.
+    Ctrl-C during a call cancels the request.
     """
+
+    customers: Customers
 
     def __init__(
         self,
@@ -73,39 +77,18 @@ class Client:
                 trust_env=trust_env,
             )
 
-        self._portal = Portal(make_client, AsyncClient.aclose, owner=self, name="Client")
+        super().__init__(make_client)
+
+    def _attach_resources(self) -> None:
         self.customers = Customers(self)
 
-    @property
-    def base_url(self) -> str:
-        """The API base URL this client sends to."""
-        return self._portal.client.base_url
 
-    def __repr__(self) -> str:
-        return "Client" + repr(self._portal.client).removeprefix("AsyncClient")
-
-    def close(self) -> None:
-        """Close the connection pool, stop the event-loop thread; safe to call twice."""
-        self._portal.close()
-
-    def __enter__(self) -> Client:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-
-class Customers:
-    """`client.customers`, blocking: the methods of `AsyncCustomers`."""
+class Customers(SyncResource):
+    """`client.customers`, blocking (see `AsyncCustomers`)."""
 
     def __init__(self, client: Client) -> None:
-        self._client = client  # keeps the client, so its loop, alive while this is used
-        self._portal = client._portal
+        super().__init__(client)
+        self.with_raw_response = CustomersWithRawResponse(client)
 
     def create(
         self,
@@ -116,6 +99,8 @@ class Customers:
         metadata: Mapping[str, MetadataValue] | None = None,
         default: str | None = None,
         instruments: Sequence[str] | None = None,
+        timeout: TimeoutTypes = None,
+        headers: Mapping[str, str] | None = None,
         max_retries: int | None = None,
     ) -> CreatedCustomer:
         """Create a customer and return its `id` and the `request_id`.
@@ -123,7 +108,8 @@ class Customers:
         `instruments` are linked only when `default` is given too (the API's rule).
         The request is retried only when it provably never reached the API (connection
         refused, 429), so a retry never creates a second customer; after a timeout or a
-        dropped connection the customer may exist: look it up by email before creating again.
+        dropped connection the customer may exist: look it up by email before creating again
+        (`get_or_create` does this for you).
 
         Raises `CheckoutArgumentError` (nothing sent), `CheckoutApiError` subclasses,
         `CheckoutConnectionError`.
@@ -137,12 +123,21 @@ class Customers:
                 metadata=metadata,
                 default=default,
                 instruments=instruments,
+                timeout=timeout,
+                headers=headers,
                 max_retries=max_retries,
             )
 
-        return self._portal.call(call)
+        return self._client._run(call)
 
-    def get(self, id_or_email: str, *, max_retries: int | None = None) -> Customer:
+    def get(
+        self,
+        id_or_email: str,
+        *,
+        timeout: TimeoutTypes = None,
+        headers: Mapping[str, str] | None = None,
+        max_retries: int | None = None,
+    ) -> Customer:
         """Return the customer with this id (`cus_...`) or email address.
 
         Raises `NotFoundError` when there is none, `CheckoutArgumentError` for an identifier
@@ -150,9 +145,11 @@ class Customers:
         """
 
         async def call(cko: AsyncClient) -> Customer:
-            return await cko.customers.get(id_or_email, max_retries=max_retries)
+            return await cko.customers.get(
+                id_or_email, timeout=timeout, headers=headers, max_retries=max_retries
+            )
 
-        return self._portal.call(call)
+        return self._client._run(call)
 
     def get_or_create(
         self,
@@ -163,6 +160,8 @@ class Customers:
         metadata: Mapping[str, MetadataValue] | None = None,
         default: str | None = None,
         instruments: Sequence[str] | None = None,
+        timeout: TimeoutTypes = None,
+        headers: Mapping[str, str] | None = None,
         max_retries: int | None = None,
     ) -> GetOrCreateResult:
         """Return the customer with this email, creating it (with the other fields) if none.
@@ -171,9 +170,11 @@ class Customers:
         definite answer (a timeout, a dropped connection, a 5xx) is never sent again: a second
         look-up decides, and if that finds nothing either the outcome is unknown and
         `CheckoutConnectionError` says so. A create refused with 409 (another caller created the
-        email meanwhile) is answered from a look-up too. Limits: the API has no idempotency key
-        and no unique emails, so two callers racing between look-up and create can still make
-        two customers; the email is looked up as given (send one spelling of an address).
+        email meanwhile) is answered from a look-up too. The options apply to each request.
+
+        Limits: the API has no idempotency key and does not keep emails unique, so two callers
+        racing between look-up and create can still make two customers; and the email is
+        looked up as given (send one spelling of an address).
 
         Raises `CheckoutArgumentError` (nothing sent), `CheckoutApiError` subclasses,
         `CheckoutConnectionError`.
@@ -187,10 +188,12 @@ class Customers:
                 metadata=metadata,
                 default=default,
                 instruments=instruments,
+                timeout=timeout,
+                headers=headers,
                 max_retries=max_retries,
             )
 
-        return self._portal.call(call)
+        return self._client._run(call)
 
     def update(
         self,
@@ -202,6 +205,8 @@ class Customers:
         metadata: Mapping[str, MetadataValue] | NotGiven = NOT_GIVEN,
         default: str | NotGiven = NOT_GIVEN,
         instruments: Sequence[str] | NotGiven = NOT_GIVEN,
+        timeout: TimeoutTypes = None,
+        headers: Mapping[str, str] | None = None,
         max_retries: int | None = None,
     ) -> ApiResult:
         """Change the given fields of a customer; fields not passed are not sent.
@@ -219,12 +224,21 @@ class Customers:
                 metadata=metadata,
                 default=default,
                 instruments=instruments,
+                timeout=timeout,
+                headers=headers,
                 max_retries=max_retries,
             )
 
-        return self._portal.call(call)
+        return self._client._run(call)
 
-    def delete(self, customer_id: str, *, max_retries: int | None = None) -> ApiResult:
+    def delete(
+        self,
+        customer_id: str,
+        *,
+        timeout: TimeoutTypes = None,
+        headers: Mapping[str, str] | None = None,
+        max_retries: int | None = None,
+    ) -> ApiResult:
         """Delete a customer and all of its linked payment instruments.
 
         Raises `NotFoundError` when there is no such customer (unless an earlier attempt of
@@ -232,6 +246,108 @@ class Customers:
         """
 
         async def call(cko: AsyncClient) -> ApiResult:
-            return await cko.customers.delete(customer_id, max_retries=max_retries)
+            return await cko.customers.delete(
+                customer_id, timeout=timeout, headers=headers, max_retries=max_retries
+            )
 
-        return self._portal.call(call)
+        return self._client._run(call)
+
+
+class CustomersWithRawResponse(SyncResource):
+    """`client.customers.with_raw_response`, blocking (see `AsyncCustomersWithRawResponse`)."""
+
+    def create(
+        self,
+        *,
+        email: str,
+        name: str | None = None,
+        phone: Phone | None = None,
+        metadata: Mapping[str, MetadataValue] | None = None,
+        default: str | None = None,
+        instruments: Sequence[str] | None = None,
+        timeout: TimeoutTypes = None,
+        headers: Mapping[str, str] | None = None,
+        max_retries: int | None = None,
+    ) -> RawResponse[CreatedCustomer]:
+        """`customers.create`, returning the raw answer; `.parse()` gives the created id."""
+
+        async def call(cko: AsyncClient) -> RawResponse[CreatedCustomer]:
+            return await cko.customers.with_raw_response.create(
+                email=email,
+                name=name,
+                phone=phone,
+                metadata=metadata,
+                default=default,
+                instruments=instruments,
+                timeout=timeout,
+                headers=headers,
+                max_retries=max_retries,
+            )
+
+        return self._client._run(call)
+
+    def get(
+        self,
+        id_or_email: str,
+        *,
+        timeout: TimeoutTypes = None,
+        headers: Mapping[str, str] | None = None,
+        max_retries: int | None = None,
+    ) -> RawResponse[Customer]:
+        """`customers.get`, returning the raw answer; `.parse()` gives the `Customer`."""
+
+        async def call(cko: AsyncClient) -> RawResponse[Customer]:
+            return await cko.customers.with_raw_response.get(
+                id_or_email, timeout=timeout, headers=headers, max_retries=max_retries
+            )
+
+        return self._client._run(call)
+
+    def update(
+        self,
+        customer_id: str,
+        *,
+        email: str | NotGiven = NOT_GIVEN,
+        name: str | NotGiven = NOT_GIVEN,
+        phone: Phone | NotGiven = NOT_GIVEN,
+        metadata: Mapping[str, MetadataValue] | NotGiven = NOT_GIVEN,
+        default: str | NotGiven = NOT_GIVEN,
+        instruments: Sequence[str] | NotGiven = NOT_GIVEN,
+        timeout: TimeoutTypes = None,
+        headers: Mapping[str, str] | None = None,
+        max_retries: int | None = None,
+    ) -> RawResponse[ApiResult]:
+        """`customers.update`, returning the raw answer; `.parse()` gives the `ApiResult`."""
+
+        async def call(cko: AsyncClient) -> RawResponse[ApiResult]:
+            return await cko.customers.with_raw_response.update(
+                customer_id,
+                email=email,
+                name=name,
+                phone=phone,
+                metadata=metadata,
+                default=default,
+                instruments=instruments,
+                timeout=timeout,
+                headers=headers,
+                max_retries=max_retries,
+            )
+
+        return self._client._run(call)
+
+    def delete(
+        self,
+        customer_id: str,
+        *,
+        timeout: TimeoutTypes = None,
+        headers: Mapping[str, str] | None = None,
+        max_retries: int | None = None,
+    ) -> RawResponse[ApiResult]:
+        """`customers.delete`, returning the raw answer; `.parse()` gives the `ApiResult`."""
+
+        async def call(cko: AsyncClient) -> RawResponse[ApiResult]:
+            return await cko.customers.with_raw_response.delete(
+                customer_id, timeout=timeout, headers=headers, max_retries=max_retries
+            )
+
+        return self._client._run(call)

@@ -51,13 +51,11 @@ from enum import Enum
 from typing import Any
 from urllib.parse import urlencode
 
-import aiohttp
 import attrs
 from multidict import CIMultiDictProxy
 from yarl import URL
 
 from . import _retry
-from ._aiohttp_backend import AiohttpBackend
 from ._auth import authenticator_for
 from ._backend import Backend, BackendAnswer, BackendRequest, FailureKind, SendFailed
 from ._config import ClientConfig, OAuthCredentials, Timeout, TimeoutTypes
@@ -75,13 +73,10 @@ __all__ = ["Idempotency", "Response", "Transport", "json_text"]
 
 logger = logging.getLogger("checkout_customers")
 
-USER_AGENT = (
-    f"checkout-customers/{__version__} Python/{platform.python_version()} "
-    f"aiohttp/{aiohttp.__version__}"
-)
+# The backend adds its library's token (`aiohttp/3.x`).
+USER_AGENT = f"checkout-customers/{__version__} Python/{platform.python_version()}"
 REQUEST_ID_HEADER = "Cko-Request-Id"
-_BASE_HEADERS = {"User-Agent": USER_AGENT, "Accept": "application/json"}
-# Headers a caller may not set: the credential is ours to send, and the framing aiohttp's.
+# Headers a caller may not set: the credential is ours to send, and the framing the backend's.
 _RESERVED_HEADERS = frozenset(
     {"authorization", "proxy-authorization", "host", "content-length", "transfer-encoding"}
 )
@@ -153,23 +148,16 @@ def _max_retries(value: object) -> int:
 class Transport:
     """Sends calls with retries, authentication and deadlines; see the module docstring."""
 
-    def __init__(
-        self,
-        config: ClientConfig,
-        session: aiohttp.ClientSession | None = None,
-        *,
-        backend: Backend | None = None,
-    ) -> None:
+    def __init__(self, config: ClientConfig, backend: Backend) -> None:
         self._config = config
-        self._backend: Backend = backend or AiohttpBackend(
-            max_connections=config.max_connections, session=session
-        )
+        self._backend = backend
         self._auth = authenticator_for(config.credential, self._fetch_token)
         self._set_headers({})
 
     def _set_headers(self, defaults: dict[str, str]) -> None:
         self._default_headers = defaults
-        self._headers = {**_BASE_HEADERS, **defaults}
+        user_agent = f"{USER_AGENT} {self._backend.user_agent}"
+        self._headers = {"User-Agent": user_agent, "Accept": "application/json", **defaults}
         self._json_headers = {**self._headers, "Content-Type": "application/json"}
 
     @property
@@ -182,8 +170,8 @@ class Transport:
         return self._config
 
     @property
-    def _session(self) -> aiohttp.ClientSession | None:
-        # The aiohttp session, for the tests that check it is rebuilt after a fork.
+    def _session(self) -> object:
+        # The backend's HTTP session, for the tests that check it is rebuilt after a fork.
         return getattr(self._backend, "session", None)
 
     def with_defaults(
@@ -235,7 +223,9 @@ class Transport:
             data=body,
             content_type=None if body is None else "application/json",
             idempotency=idempotency,
-            max_retries=self._config.max_retries if max_retries is None else max_retries,
+            max_retries=self._config.max_retries
+            if max_retries is None
+            else _max_retries(max_retries),
             timeout=self._config.timeout if timeout is None else Timeout.of(timeout),
             extra=None if headers is None else extra_headers(headers),
             proxy=self._config.api_proxy,
@@ -259,7 +249,7 @@ class Transport:
         basic_auth: str | None = None,
         not_found_ok: bool = False,
     ) -> Response:
-        retries_left = _max_retries(max_retries)
+        retries_left = max_retries
         idempotent = idempotency is Idempotency.IDEMPOTENT
         writes = method in _WRITES
         max_body_bytes = self._config.max_response_bytes
@@ -444,7 +434,7 @@ def _failure_error(
     kind, detail = failure.kind, failure.detail
     late = "" if deadline is None else f" (the call's deadline of {deadline:g} s ran out)"
     if kind is FailureKind.CONNECT:
-        return CheckoutConnectionError(f"could not connect to {url.host}: {detail}")
+        return CheckoutConnectionError(f"could not connect to {url.host} ({detail})")
     if kind is FailureKind.CONNECT_TIMEOUT:
         return CheckoutTimeoutError(f"timed out connecting to {url.host}{late}")
     if kind is FailureKind.TLS:

@@ -10,10 +10,17 @@
     @pytest.mark.checkout_emulator(write_rate=5, fault_drop_after_acting=0.2, seed=1)
     def test_survives_faults(checkout_emulator): ...
 
+    @pytest.mark.checkout_emulator(write_rate=1, retry_after=2, reject_duplicate_emails=422)
+    def test_controls(checkout_client, checkout_emulator):
+        checkout_emulator.fail_next("503", method="GET", times=2)   # exact faults, on demand
+        ...
+        assert [r.status for r in checkout_emulator.requests()] == [...]   # what was sent
+
 Each test gets its own emulator on a free loopback port, served on a thread of its own, so it
 works for sync tests and for async tests on any event loop. Settings come from the
 `checkout_emulator_settings` fixture (override it in a conftest) and then from the
-`checkout_emulator` marker's keyword arguments. `checkout_async_client` (an `AsyncClient`) is
+`checkout_emulator` marker's keyword arguments (any `EmulatorSettings` field: `retry_after`,
+`reject_duplicate_emails`, `journal_size`, ...). `checkout_async_client` (an `AsyncClient`) is
 defined only when pytest-asyncio is installed.
 """
 
@@ -40,7 +47,8 @@ _MARKER = "checkout_emulator"
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        f"{_MARKER}(**settings): EmulatorSettings fields for this test's checkout_emulator",
+        f"{_MARKER}(**settings): EmulatorSettings fields for this test's checkout_emulator "
+        "(e.g. write_rate=5, retry_after=1, reject_duplicate_emails=422)",
     )
 
 

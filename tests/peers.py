@@ -11,17 +11,27 @@ a worker thread.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 from aiohttp import web
+from multidict import CIMultiDict
 
 from checkout_customers import AsyncClient, Client
 
 from .sync_adapter import adapt
 
-__all__ = ["CLIENT_KINDS", "SECRET_KEY", "open_client", "serve"]
+__all__ = [
+    "CKO_VERSION",
+    "CLIENT_KINDS",
+    "CUSTOMER_ID",
+    "SECRET_KEY",
+    "RecordingPeer",
+    "open_client",
+    "serve",
+]
 
 SECRET_KEY = "sk_sbox_m73dzbpy7cf3gfd46xr4yj5xo4e"
 CLIENT_KINDS = ("async", "sync")
@@ -50,3 +60,48 @@ async def open_client(kind: str, base_url: str, **options: Any) -> AsyncIterator
     else:
         async with adapt(Client(**options)) as client:
             yield client
+
+
+CUSTOMER_ID = "cus_y3oqhf46pyzuxjbcn2giaqnb44"
+CKO_VERSION = "1.0.0"
+
+
+class RecordingPeer:
+    """A small Customers API that records what it receives and answers like the real one.
+
+    Every answer carries `Cko-Request-Id` (`req_<n>`, n counting requests) and `Cko-Version`.
+    `ports` holds the client port of each request: one port per TCP connection used.
+    `delay` holds each answer back; `fail_first` answers that many requests 503 first.
+    """
+
+    def __init__(self, *, delay: float = 0.0, fail_first: int = 0) -> None:
+        self.delay = delay
+        self.fail_first = fail_first
+        self.requests: list[web.Request] = []
+        self.headers: list[CIMultiDict[str]] = []  # case-insensitive, as HTTP headers are
+        self.ports: list[int] = []
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_route("*", "/customers", self.answer)
+        app.router.add_route("*", "/customers/{identifier}", self.answer)
+        return app
+
+    async def answer(self, request: web.Request) -> web.StreamResponse:
+        self.requests.append(request)
+        self.headers.append(request.headers.copy())
+        peer = request.transport.get_extra_info("peername") if request.transport else None
+        self.ports.append(peer[1] if peer else -1)
+        headers = {"Cko-Request-Id": f"req_{len(self.requests)}", "Cko-Version": CKO_VERSION}
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        if len(self.requests) <= self.fail_first:
+            return web.json_response({"error_type": "unavailable"}, status=503, headers=headers)
+        if request.method == "POST":
+            return web.json_response({"id": CUSTOMER_ID}, status=201, headers=headers)
+        if request.method == "DELETE":
+            return web.Response(status=204, headers=headers)
+        if request.method == "PATCH":
+            return web.Response(status=200, headers=headers)
+        body = {"id": CUSTOMER_ID, "email": "bruce@wayne.com", "name": "Bruce Wayne"}
+        return web.json_response(body, headers=headers)

@@ -2,6 +2,7 @@
 
     api = adapt(Client(secret_key=..., base_url=...))
     customer = await api.customers.get("bruce@wayne.com")  # Client.customers.get, in a thread
+    fast = api.with_options(timeout=5)                      # not awaited, as on AsyncClient
     await api.aclose()                                      # Client.close, in a thread
 
 Every method is looked up on the wrapped object by name, so a new method of the generated
@@ -22,6 +23,7 @@ from checkout_customers import Client
 __all__ = ["adapt"]
 
 _PLAIN_VALUES = (str, bytes, int, float, bool, type(None))
+_NOT_AWAITED = frozenset({"with_options"})  # plain methods on AsyncClient too
 
 
 class _Awaiting:
@@ -32,6 +34,8 @@ class _Awaiting:
 
     def __getattr__(self, name: str) -> Any:
         attribute = getattr(self._target, name)
+        if name in _NOT_AWAITED:
+            return _adapting(attribute)
         if callable(attribute):
             return _in_thread(attribute)
         if isinstance(attribute, _PLAIN_VALUES):
@@ -68,6 +72,16 @@ def _in_thread(function: Callable[..., Any]) -> Callable[..., Coroutine[Any, Any
     @functools.wraps(function)
     async def call(*args: Any, **kwargs: Any) -> Any:
         return await asyncio.to_thread(function, *args, **kwargs)
+
+    return call
+
+
+def _adapting(function: Callable[..., Any]) -> Callable[..., Any]:
+    # A method that is not awaited on AsyncClient either; the client it gives is adapted too.
+    @functools.wraps(function)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        result = function(*args, **kwargs)
+        return _AwaitingClient(result) if isinstance(result, Client) else result
 
     return call
 

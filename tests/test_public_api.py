@@ -15,7 +15,7 @@ CONTRACT_NAMES = {
 ADDED_NAMES = {
     "AccountHolderIdentification", "ApiResult", "BankDetails", "CreatedCustomer", "Instrument",
     "NOT_GIVEN", "NotGiven", "Timeout", "__version__",
-    "CustomerLink", "GetOrCreateResult", "NetworkToken",  # issue 11
+    "CustomerLink", "GetOrCreateResult", "NetworkToken", "RawResponse",  # issue 11
 }  # fmt: skip
 
 

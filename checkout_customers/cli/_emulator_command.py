@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import logging
 import signal
 import sqlite3
 import sys
@@ -27,6 +28,39 @@ def _oauth_client(text: str) -> tuple[str, str]:
     if not separator or not client_id or not client_secret:
         raise argparse.ArgumentTypeError("expected CLIENT_ID:CLIENT_SECRET")
     return client_id, client_secret
+
+
+class _OneLineProtocolErrors(logging.Filter):
+    """aiohttp logs a request it cannot parse (already answered 400) with a traceback; a
+    fuzzer sends many, and a traceback reads like a crash. Keep one line saying what it was."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from aiohttp.http_exceptions import HttpProcessingError
+
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, HttpProcessingError):
+            reason = " ".join(str(error).split())
+            record.msg = f"{record.getMessage()}: refused a malformed request ({reason})"
+            record.args = None
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
+def _duplicate_status(text: str) -> int:
+    if text not in ("409", "422"):
+        raise argparse.ArgumentTypeError(f"expected 409 or 422, got {text!r}")
+    return int(text)
+
+
+def _journal_size(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be zero or more, got {value}")
+    return value
 
 
 def register(subparsers: Any) -> None:
@@ -97,9 +131,28 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--seed", type=int, help="seed of the fault draws")
     parser.add_argument(
+        "--retry-after",
+        type=non_negative_number,
+        metavar="S",
+        help="send 'Retry-After: S' (seconds, rounded up) with rate-limit 429s",
+    )
+    parser.add_argument(
         "--reject-duplicate-emails",
-        action="store_true",
-        help="answer 409 to a second customer with an existing email",
+        type=_duplicate_status,
+        nargs="?",
+        const=409,
+        default=None,
+        metavar="STATUS",
+        help=(
+            "refuse a customer whose email another customer has: 409 (no body; the default "
+            "when STATUS is left out) or 422 (error code email_already_exists)"
+        ),
+    )
+    parser.add_argument(
+        "--journal-size",
+        type=_journal_size,
+        metavar="N",
+        help="requests kept for GET /_emulator/requests (default 1000; 0 keeps none)",
     )
     parser.add_argument(
         "--case-sensitive-emails",
@@ -133,6 +186,7 @@ def _settings_fields(args: argparse.Namespace) -> dict[str, Any]:
         "fault_slow_before_acting": share(args.fault_late),
         "latency_ms": args.latency_ms,
         "seed": args.seed,
+        "retry_after": args.retry_after,
         "reject_duplicate_emails": args.reject_duplicate_emails,
         "case_sensitive_emails": args.case_sensitive_emails,
     }
@@ -144,6 +198,8 @@ def _settings_fields(args: argparse.Namespace) -> dict[str, Any]:
         fields["token_ttl_s"] = args.token_ttl
     if args.fault_slow_ms is not None:
         fields["fault_slow_ms"] = args.fault_slow_ms
+    if args.journal_size is not None:
+        fields["journal_size"] = args.journal_size
     return fields
 
 
@@ -170,6 +226,7 @@ def run(args: argparse.Namespace) -> int:
             "accepts documented default credentials",
             file=sys.stderr,
         )
+    logging.getLogger("aiohttp.server").addFilter(_OneLineProtocolErrors())
     try:
         asyncio.run(_serve(settings))
     except sqlite3.Error as exc:

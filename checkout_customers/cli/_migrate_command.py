@@ -35,11 +35,12 @@ from ..migration import (
     MigrationInputError,
     MigrationReport,
     ProgressDisplay,
-    format_summary,
     migrate,
     read_csv,
     read_jsonl,
 )
+from ..migration._paths import NamedPath, Role, check_distinct
+from ..migration._summary import print_summary
 from ._arguments import (
     EXIT_FAILURES,
     EXIT_INTERRUPTED,
@@ -149,6 +150,28 @@ def _target(args: argparse.Namespace) -> Iterator[AsyncClient]:
         yield AsyncClient(secret_key=emulator.secret_key, base_url=emulator.base_url)
 
 
+#: The options naming a file the command writes (`--report`): each is checked against the
+#: input, the journal and the others before anything is opened. A new one is one more name.
+_OUTPUT_OPTIONS = ("report",)
+
+
+def _check_paths(args: argparse.Namespace, journal: str) -> None:
+    """Raise `CheckoutArgumentError` when two of the command's files are one file."""
+    if args.journal is not None:
+        journal_label = "--journal"
+    else:
+        journal_label = "the temporary journal" if args.emulator else "the default journal"
+    paths = [
+        NamedPath("INPUT", args.input, role=Role.INPUT),
+        NamedPath(journal_label, journal, role=Role.JOURNAL),
+    ]
+    for name in _OUTPUT_OPTIONS:
+        value = getattr(args, name)
+        if value is not None:
+            paths.append(NamedPath(f"--{name}", value))
+    check_distinct(paths)
+
+
 def _resume_command(args: argparse.Namespace, journal: str) -> str:
     words = ["checkout-customers", "migrate", args.input, "--journal", journal]
     if args.report:
@@ -178,13 +201,18 @@ def run(args: argparse.Namespace) -> int:
         elif journal is None:
             journal = args.input + ".journal.sqlite3"
         try:
+            _check_paths(args, journal)
+        except CheckoutArgumentError as exc:
+            return _error(str(exc))
+        try:
             client = stack.enter_context(_target(args))
         except CheckoutArgumentError as exc:
             return _error(str(exc))
         except OSError as exc:
             return _error(f"the emulator could not start: {exc}")
+        display = ProgressDisplay(sys.stderr)
         try:
-            report = asyncio.run(_migrate(client, source, journal, args))
+            report = asyncio.run(_migrate(client, source, journal, args, display))
         except KeyboardInterrupt:
             print("aborted: the rows in flight are recorded in the journal", file=sys.stderr)
             if not args.emulator:  # an in-process emulator is gone: nothing to resume
@@ -201,13 +229,12 @@ def run(args: argparse.Namespace) -> int:
             print(f"checkout-customers migrate: {exc}", file=sys.stderr)
             return EXIT_FAILURES
         temporary = args.emulator and args.journal is None
-        print(
-            format_summary(
-                report,
-                source=args.input,
-                report_path=args.report,
-                journal_label="temporary (--emulator)" if temporary else None,
-            )
+        print_summary(
+            report,
+            source=args.input,
+            report_path=args.report,
+            journal_label="temporary (--emulator)" if temporary else None,
+            problems=display.problems,
         )
         if report.interrupted:
             if args.emulator:
@@ -222,10 +249,13 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _migrate(
-    client: AsyncClient, source: CsvSource | JsonlSource, journal: str, args: argparse.Namespace
+    client: AsyncClient,
+    source: CsvSource | JsonlSource,
+    journal: str,
+    args: argparse.Namespace,
+    display: ProgressDisplay,
 ) -> MigrationReport:
     stream: IO[str] = sys.stderr
-    display = ProgressDisplay(stream)
     loop = asyncio.get_running_loop()
     main_task = asyncio.current_task()
     interrupts = 0
@@ -269,13 +299,15 @@ async def _migrate(
                 should_stop=lambda: interrupts > 0,
                 settle_seconds=args.settle_seconds,
             )
+        display.total = report.rows  # every row was reported, even if it was not counted yet
+        display.finish()
     except asyncio.CancelledError:
         raise KeyboardInterrupt from None
     finally:
+        display.close()  # also when aborted: a live display gives the cursor back
         for task in background:
             task.cancel()
         await asyncio.gather(*background, return_exceptions=True)
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.remove_signal_handler(signal.SIGINT)
-    display.finish()
     return report

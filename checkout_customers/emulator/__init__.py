@@ -8,10 +8,12 @@
 
 `emulator_thread()` does the same for blocking code, on a thread of its own. The command
 `checkout-customers emulator` serves one from the shell, and the pytest plugin gives tests a
-`checkout_emulator` fixture. Endpoints, error codes, test instruments and fault injection are
-described in `docs/emulator.md`.
+`checkout_emulator` fixture. A test reads back what its code sent with `emulator.requests()`
+and makes exact requests fail with `emulator.fail_next(...)`. Endpoints, error codes, test
+instruments and fault injection are described in `docs/emulator.md`.
 """
 
+from ._faults import FAULT_KINDS, QueuedFault
 from ._instruments import (
     TEST_BANK_ACCOUNT_FR_ID,
     TEST_BANK_ACCOUNT_GB_ID,
@@ -21,10 +23,12 @@ from ._instruments import (
     TEST_CARD_VISA_ID,
     TEST_INSTRUMENTS,
 )
+from ._journal import RecordedRequest
 from ._server import RunningEmulator, emulator_thread, run_emulator
 from ._settings import (
     DEFAULT_CLIENT_ID,
     DEFAULT_CLIENT_SECRET,
+    DEFAULT_JOURNAL_SIZE,
     DEFAULT_SECRET_KEY,
     EmulatorSettings,
 )
@@ -33,8 +37,10 @@ from ._validation import ERROR_CODES
 __all__ = [
     "DEFAULT_CLIENT_ID",
     "DEFAULT_CLIENT_SECRET",
+    "DEFAULT_JOURNAL_SIZE",
     "DEFAULT_SECRET_KEY",
     "ERROR_CODES",
+    "FAULT_KINDS",
     "TEST_BANK_ACCOUNT_FR_ID",
     "TEST_BANK_ACCOUNT_GB_ID",
     "TEST_CARD_AMEX_ID",
@@ -43,6 +49,8 @@ __all__ = [
     "TEST_CARD_VISA_ID",
     "TEST_INSTRUMENTS",
     "EmulatorSettings",
+    "QueuedFault",
+    "RecordedRequest",
     "RunningEmulator",
     "emulator_thread",
     "run_emulator",

@@ -1,9 +1,11 @@
 """The emulator's aiohttp application: routes, authentication and the customers endpoints.
 
-Every API request goes through the same steps, in this order: added latency, authentication
-(401), the account's rate-limit bucket (429), the fault draw, then the handler itself. Every
-response carries a fresh `Cko-Request-Id`, errors included; 401, 404, 405, 413, 415, 429 and
-500 have no body, as the API's 401 and 404 do.
+Every API request goes through the same steps, in this order: recording in the request
+journal, added latency, authentication (401), a fault a test queued, the account's rate-limit
+bucket (429), the fault draw, then the handler itself. Every response carries a fresh
+`Cko-Request-Id`, errors included, and every API response `Cko-Version`; 401, 404, 405, 409,
+413, 429 and 5xx have no body, as the API's 401 and 404 do. The admin path (`/_emulator/`) is
+the emulator's own: not journaled, never slowed, limited or failed.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import base64
 import binascii
 import contextvars
 import functools
+import json
 import logging
 import secrets
 import time
@@ -21,11 +24,20 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import attrs
 from aiohttp import hdrs, web
 
 from .. import _limits
-from ._faults import Fault, FaultPlan, drop_connection, reset_connection
+from ._faults import (
+    Fault,
+    FaultPlan,
+    FaultQueue,
+    drop_connection,
+    reset_connection,
+    retry_after_header,
+)
 from ._instruments import new_fingerprint, new_instrument_id
+from ._journal import JournalEntry, RequestJournal
 from ._ratelimit import RateLimiter
 from ._settings import EmulatorSettings
 from ._store import Record, Store
@@ -36,12 +48,35 @@ from ._validation import (
     parse_json_object,
 )
 
-__all__ = ["REQUEST_ID_HEADER", "build_app", "new_customer_id"]
+__all__ = [
+    "API_VERSION",
+    "FAULT_QUEUE_KEY",
+    "JOURNAL_KEY",
+    "REQUEST_ID_HEADER",
+    "VERSION_HEADER",
+    "build_app",
+    "new_customer_id",
+]
 
 REQUEST_ID_HEADER = "Cko-Request-Id"
+#: The spec declares this header on retrieve answers; the value is the version of the
+#: official extract the emulator follows (its `info.version`).
+VERSION_HEADER = "Cko-Version"
+API_VERSION = "1.0.0"
+JOURNAL_KEY = web.AppKey("journal", RequestJournal)
+FAULT_QUEUE_KEY = web.AppKey("fault_queue", FaultQueue)
+_ADMIN_PREFIX = "/_emulator/"
+_TOKEN_PATH = "/connect/token"  # noqa: S105 - a path, not a password
 _CUSTOMERS_PREFIX = "/customers/"
+#: Faults after which the client got no answer at all.
+_UNANSWERED = frozenset({Fault.RESET_BEFORE_ACTING.value, Fault.DROP_AFTER_ACTING.value})
 _logger = logging.getLogger("checkout_customers.emulator")
 _request_id: contextvars.ContextVar[str] = contextvars.ContextVar("cko_request_id")
+#: The journal entry of the request being handled (a context variable rather than request
+#: storage, whose typed keys only the newest aiohttp has).
+_journal_entry: contextvars.ContextVar[JournalEntry | None] = contextvars.ContextVar(
+    "cko_journal_entry", default=None
+)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 ApiHandler = Callable[["_Api", web.Request], Awaitable[web.Response]]
@@ -69,12 +104,33 @@ def _invalid(codes: list[str]) -> web.Response:
     return web.json_response(body, status=422)
 
 
+def _admin_error(message: str) -> web.Response:
+    return web.json_response({"error": message}, status=400)
+
+
 @web.middleware
 async def _request_id_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Give every response a unique request id, and turn aiohttp's errors into bare ones."""
+    """Give every response a unique request id, journal API requests, and turn aiohttp's
+    errors into bare ones."""
     request_id = _new_request_id()
     _request_id.set(request_id)
+    admin = request.path.startswith(_ADMIN_PREFIX)
+    journal = request.app[JOURNAL_KEY]
+    entry: JournalEntry | None = None
+    _journal_entry.set(None)
     try:
+        if journal.enabled and not admin:
+            entry = journal.record(
+                request.method,
+                request.rel_url,
+                request.headers,
+                request_id,
+                form_secrets=request.path == _TOKEN_PATH,
+            )
+            _journal_entry.set(entry)
+            if request.body_exists:
+                # Read here, before any fault can hang up; the handler reads aiohttp's copy.
+                entry.body = await request.read()
         response = await handler(request)
     except web.HTTPException as exc:
         response = _empty(exc.status)
@@ -84,6 +140,10 @@ async def _request_id_middleware(request: web.Request, handler: Handler) -> web.
         _logger.exception("emulator: unexpected error handling %s %s", request.method, request.path)
         response = _empty(500)
     response.headers[REQUEST_ID_HEADER] = request_id
+    if not admin:
+        response.headers[VERSION_HEADER] = API_VERSION
+    if entry is not None and entry.fault not in _UNANSWERED:
+        entry.status = response.status
     return response
 
 
@@ -147,8 +207,15 @@ def _basic_credentials(authorization: str | None) -> tuple[str, str] | None:
     return urllib.parse.unquote(client_id), urllib.parse.unquote(client_secret)
 
 
+def _status_fault(fault: Fault, retry_after: float | None) -> web.Response:
+    response = _empty(fault.status or 500)
+    if retry_after is not None:
+        response.headers[hdrs.RETRY_AFTER] = retry_after_header(retry_after)
+    return response
+
+
 def _api(kind: str) -> Callable[[ApiHandler], ApiHandler]:
-    """Wrap a customers handler in latency, authentication, rate limiting and faults."""
+    """Wrap a customers handler in latency, authentication, faults and rate limiting."""
 
     def decorate(handler: ApiHandler) -> ApiHandler:
         @functools.wraps(handler)
@@ -158,11 +225,25 @@ def _api(kind: str) -> Callable[[ApiHandler], ApiHandler]:
             account = self.accounts.authenticate(request.headers.get(hdrs.AUTHORIZATION))
             if account is None:
                 return _empty(401)
-            if not self.limiter.allow(account, kind):
-                return _empty(429)
-            fault = self.faults.draw()
-            if fault is Fault.SERVER_ERROR:
-                return _empty(500)
+            fault, retry_after = Fault.NONE, None
+            if self.queue:  # empty unless a test queued something: no cost otherwise
+                email = await self._request_email(request) if self.queue.needs_email() else None
+                queued = self.queue.take(request.method, request.path, email)
+                if queued is not None:
+                    fault, retry_after = queued.kind, queued.retry_after
+            if fault is Fault.NONE:
+                if not self.limiter.allow(account, kind):
+                    return _status_fault(Fault.RATE_LIMITED, self.settings.retry_after)
+                fault = self.faults.draw()
+            if fault is Fault.NONE:
+                return await handler(self, request)
+            entry = _journal_entry.get()
+            if entry is not None:
+                entry.fault = fault.value
+            if fault.status is not None:
+                if retry_after is None and fault is Fault.RATE_LIMITED:
+                    retry_after = self.settings.retry_after  # as the rate limiter's own 429s
+                return _status_fault(fault, retry_after)
             if fault is Fault.RESET_BEFORE_ACTING:
                 reset_connection(request)
                 return _empty(500)  # never reaches the client
@@ -192,9 +273,13 @@ class _Api:
         await asyncio.sleep(self.slow_s)
         return await handler(self, request)
 
-    def __init__(self, settings: EmulatorSettings, store: Store) -> None:
+    def __init__(
+        self, settings: EmulatorSettings, store: Store, journal: RequestJournal, queue: FaultQueue
+    ) -> None:
         self.settings = settings
         self.store = store
+        self.journal = journal
+        self.queue = queue
         self.accounts = _Accounts(settings)
         self.limiter = RateLimiter(settings.read_rate, settings.write_rate)
         self.faults = FaultPlan(settings)
@@ -204,13 +289,20 @@ class _Api:
     # -- helpers -----------------------------------------------------------------------------
 
     async def _json_body(self, request: web.Request) -> dict[str, Any] | web.Response:
-        """The request's JSON object, or the response refusing it (413, 415 or 422)."""
+        """The request's JSON object, or the response refusing it (413 or 422).
+
+        A missing body, or one not declared JSON, is `request_body_malformed` like a body
+        that does not parse: 422 is the status the spec documents for a body the API cannot
+        use (it documents no 415).
+        """
         length = request.content_length
         if length is not None and length > self.settings.max_body_bytes:
             return _empty(413)
         content_type = request.content_type
-        if content_type != "application/json" and not content_type.endswith("+json"):
-            return _empty(415)
+        if not request.body_exists or (
+            content_type != "application/json" and not content_type.endswith("+json")
+        ):
+            return _invalid(["request_body_malformed"])
         raw = await request.read()  # raises 413 past the application's client_max_size
         try:
             return parse_json_object(raw)
@@ -226,6 +318,25 @@ class _Api:
         """
         raw = request.rel_url.raw_path[len(_CUSTOMERS_PREFIX) :]
         return "" if "/" in raw else urllib.parse.unquote(raw)
+
+    async def _request_email(self, request: web.Request) -> str | None:
+        """The email a request names (in its JSON body, or as the GET path), in the store's
+        comparison form; None when it names none. Only asked when a test queued a fault."""
+        email: object = None
+        if request.method == "GET" and request.path.startswith(_CUSTOMERS_PREFIX):
+            identifier = self._identifier(request)
+            email = identifier if "@" in identifier else None
+        elif request.body_exists and request.content_type.endswith("json"):
+            try:
+                email = parse_json_object(await request.read()).get("email")
+            except (MalformedBody, web.HTTPException):
+                email = None
+        return self.store.email_key_of(email) if isinstance(email, str) else None
+
+    def _duplicate_email(self) -> web.Response:
+        if self.settings.reject_duplicate_emails == 422:
+            return _invalid(["email_already_exists"])
+        return _empty(409)
 
     def _lookup(self, identifier: str, *, by_email: bool) -> Record | None:
         if _limits.CUSTOMER_ID_PATTERN.fullmatch(identifier):
@@ -246,8 +357,6 @@ class _Api:
         )
         if codes:
             return _invalid(codes)
-        if self.settings.reject_duplicate_emails and self.store.email_taken(fields["email"]):
-            return _empty(409)
         record: Record = {"id": new_customer_id(), "email": fields["email"]}
         for name in ("name", "metadata"):
             if name in fields:
@@ -259,7 +368,9 @@ class _Api:
             linked = _union(fields.get("instruments", []), [fields["default"]])
             record["default"] = fields["default"]
         record["instruments"] = linked
-        self.store.insert_customer(record)
+        unique = self.settings.reject_duplicate_emails is not None
+        if not self.store.insert_customer(record, unique_email=unique):
+            return self._duplicate_email()
         return web.json_response({"id": record["id"]}, status=201)
 
     @_api("read")
@@ -282,12 +393,6 @@ class _Api:
         )
         if codes:
             return _invalid(codes)
-        if (
-            self.settings.reject_duplicate_emails
-            and "email" in fields
-            and self.store.email_taken(fields["email"], except_id=record["id"])
-        ):
-            return _empty(409)
         for name in ("email", "name", "metadata"):
             if name in fields:
                 record[name] = fields[name]  # metadata is replaced as a whole
@@ -300,7 +405,9 @@ class _Api:
         if linked and record.get("default") not in linked:
             record["default"] = linked[0]
         record["instruments"] = linked
-        self.store.replace_customer(record)
+        unique = self.settings.reject_duplicate_emails is not None and "email" in fields
+        if not self.store.replace_customer(record, unique_email=unique):
+            return self._duplicate_email()
         return _empty(204)
 
     @_api("write")
@@ -315,7 +422,12 @@ class _Api:
     async def issue_token(self, request: web.Request) -> web.Response:
         if self.latency_s:
             await asyncio.sleep(self.latency_s)
-        form = await request.post()
+        try:
+            form = await request.post()
+        except (ValueError, LookupError):
+            # A body that is not text in its declared charset (or names no known charset):
+            # the OAuth answer to a request it cannot read, never a 500.
+            return web.json_response({"error": "invalid_request"}, status=400)
         credentials = _basic_credentials(request.headers.get(hdrs.AUTHORIZATION))
         if credentials is None:
             client_id, client_secret = form.get("client_id"), form.get("client_secret")
@@ -373,6 +485,52 @@ class _Api:
         self.store.reset()
         return _empty(204)
 
+    async def admin_requests(self, request: web.Request) -> web.Response:
+        if not self._admin_allowed(request):
+            return _empty(401)
+        since_text = request.query.get("since", "0")
+        if not (since_text.isascii() and since_text.isdigit()):
+            return _admin_error(f"since must be a whole number >= 0, got {since_text!r}")
+        entries = self.journal.entries(int(since_text))
+        return web.json_response(
+            {"requests": [attrs.asdict(entry) for entry in entries]},
+            dumps=_dumps,
+        )
+
+    async def admin_clear_requests(self, request: web.Request) -> web.Response:
+        if not self._admin_allowed(request):
+            return _empty(401)
+        self.journal.clear()
+        return _empty(204)
+
+    async def admin_faults(self, request: web.Request) -> web.Response:
+        if not self._admin_allowed(request):
+            return _empty(401)
+        return web.json_response({"faults": [queued.to_json() for queued in self.queue.list()]})
+
+    async def admin_add_fault(self, request: web.Request) -> web.Response:
+        if not self._admin_allowed(request):
+            return _empty(401)
+        try:
+            body = json.loads(await request.read())
+        except (ValueError, RecursionError):
+            return _admin_error('the body must be JSON, such as {"kind": "503", "times": 2}')
+        try:
+            queued = self.queue.add_json(body)
+        except ValueError as exc:
+            return _admin_error(str(exc))
+        return web.json_response(queued.to_json(), status=201)
+
+    async def admin_clear_faults(self, request: web.Request) -> web.Response:
+        if not self._admin_allowed(request):
+            return _empty(401)
+        self.queue.clear()
+        return _empty(204)
+
+
+def _dumps(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
 
 def _phone(phone: dict[str, Any]) -> dict[str, Any]:
     """The phone's known parts; other keys are dropped like unknown top-level fields."""
@@ -386,10 +544,14 @@ def _union(first: list[str], second: list[str]) -> list[str]:
 
 def build_app(settings: EmulatorSettings, store: Store) -> web.Application:
     """The emulator's application, serving `store` as `settings` say."""
-    api = _Api(settings, store)
+    journal = RequestJournal(settings.journal_size)
+    queue = FaultQueue(store.email_key_of)
+    api = _Api(settings, store, journal, queue)
     app = web.Application(
         middlewares=[_request_id_middleware], client_max_size=settings.max_body_bytes
     )
+    app[JOURNAL_KEY] = journal
+    app[FAULT_QUEUE_KEY] = queue
     app.router.add_post("/customers", api.create_customer)
     # `.+`: a percent-encoded `/` in an email must still reach the handler.
     app.router.add_get("/customers/{identifier:.+}", api.get_customer, allow_head=False)
@@ -400,4 +562,9 @@ def build_app(settings: EmulatorSettings, store: Store) -> web.Application:
     app.router.add_get("/_emulator/instruments", api.admin_instruments, allow_head=False)
     app.router.add_post("/_emulator/instruments", api.admin_add_instrument)
     app.router.add_post("/_emulator/reset", api.admin_reset)
+    app.router.add_get("/_emulator/requests", api.admin_requests, allow_head=False)
+    app.router.add_delete("/_emulator/requests", api.admin_clear_requests)
+    app.router.add_get("/_emulator/faults", api.admin_faults, allow_head=False)
+    app.router.add_post("/_emulator/faults", api.admin_add_fault)
+    app.router.add_delete("/_emulator/faults", api.admin_clear_faults)
     return app

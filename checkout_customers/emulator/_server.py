@@ -13,8 +13,10 @@ from typing import Any
 import attrs
 from aiohttp import web
 
-from ._app import build_app
+from ._app import FAULT_QUEUE_KEY, JOURNAL_KEY, build_app
+from ._faults import FaultQueue, QueuedFault
 from ._instruments import new_fingerprint, new_instrument_id
+from ._journal import RecordedRequest, RequestJournal
 from ._settings import EmulatorSettings
 from ._store import Store
 from ._validation import check_instrument
@@ -46,11 +48,20 @@ class RunningEmulator:
     any thread, including while requests are being served.
     """
 
-    def __init__(self, settings: EmulatorSettings, base_url: str, store: Store) -> None:
+    def __init__(
+        self,
+        settings: EmulatorSettings,
+        base_url: str,
+        store: Store,
+        journal: RequestJournal | None = None,
+        fault_queue: FaultQueue | None = None,
+    ) -> None:
         self.settings = settings
         #: e.g. `"http://127.0.0.1:54321"`, without a trailing slash.
         self.base_url = base_url
         self._store = store
+        self._journal = RequestJournal(settings.journal_size) if journal is None else journal
+        self._fault_queue = FaultQueue(store.email_key_of) if fault_queue is None else fault_queue
 
     def __repr__(self) -> str:
         return f"<RunningEmulator {self.base_url}>"
@@ -108,6 +119,56 @@ class RunningEmulator:
         """Forget every customer and every added instrument."""
         self._store.reset()
 
+    # -- the request journal -----------------------------------------------------------------
+
+    def requests(self, since: int = 0) -> list[RecordedRequest]:
+        """The API requests received, oldest first: those with `seq` above `since`.
+
+        The same as `GET /_emulator/requests?since=N`; at most `settings.journal_size` of the
+        latest are kept. Each has `method`, `path`, `query`, `headers` (never
+        `Authorization`), `body`, `status`, `request_id`, `time`, `fault` and `.json()`.
+        """
+        return self._journal.entries(since)
+
+    def clear_requests(self) -> None:
+        """Forget the journal's requests (`seq` numbers keep counting)."""
+        self._journal.clear()
+
+    # -- faults on demand --------------------------------------------------------------------
+
+    def fail_next(
+        self,
+        kind: str,
+        *,
+        method: str | None = None,
+        path: str | None = None,
+        email: str | None = None,
+        times: int = 1,
+        retry_after: float | None = None,
+    ) -> QueuedFault:
+        """Make the next `times` API requests matching all the filters given meet `kind`.
+
+            emulator.fail_next("drop_after_acting", method="POST", path="/customers")
+            emulator.fail_next("503", method="GET", times=2, retry_after=1)
+
+        `kind` is one of `"500"`, `"502"`, `"503"`, `"429"`, `"reset"`,
+        `"drop_after_acting"`, `"slow_after_acting"`, `"act_late"`; `path` is a prefix of the
+        request's path; `email` matches the email in a create or update body or a GET path
+        (ignoring letter case); `retry_after` (seconds) goes with `"429"` and `"503"`. Raises
+        `ValueError` naming a bad argument.
+        """
+        return self._fault_queue.add(
+            kind, method=method, path=path, email=email, times=times, retry_after=retry_after
+        )
+
+    def faults(self) -> list[QueuedFault]:
+        """The faults still queued, oldest first, each with the uses it has left."""
+        return self._fault_queue.list()
+
+    def clear_faults(self) -> None:
+        """Forget every queued fault (the start-time shares stay)."""
+        self._fault_queue.clear()
+
 
 def _resolve(settings: EmulatorSettings | None, overrides: Mapping[str, Any]) -> EmulatorSettings:
     settings = EmulatorSettings() if settings is None else settings
@@ -130,8 +191,9 @@ async def run_emulator(
     settings = _resolve(settings, overrides)
     store = Store(settings.db_path, case_sensitive_emails=settings.case_sensitive_emails)
     try:
+        app = build_app(settings, store)
         runner = web.AppRunner(
-            build_app(settings, store),
+            app,
             handle_signals=False,
             access_log=None,
             shutdown_timeout=_SHUTDOWN_TIMEOUT_S,
@@ -142,7 +204,7 @@ async def run_emulator(
             await site.start()
             port = runner.addresses[0][1]
             base_url = f"http://{_url_host(settings.host)}:{port}"
-            yield RunningEmulator(settings, base_url, store)
+            yield RunningEmulator(settings, base_url, store, app[JOURNAL_KEY], app[FAULT_QUEUE_KEY])
         finally:
             await runner.cleanup()
     finally:

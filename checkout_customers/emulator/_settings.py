@@ -12,6 +12,7 @@ import attrs
 __all__ = [
     "DEFAULT_CLIENT_ID",
     "DEFAULT_CLIENT_SECRET",
+    "DEFAULT_JOURNAL_SIZE",
     "DEFAULT_MAX_BODY_BYTES",
     "DEFAULT_SECRET_KEY",
     "DEFAULT_TOKEN_TTL_S",
@@ -27,6 +28,10 @@ DEFAULT_CLIENT_SECRET = "emulator_local_client_secret"  # noqa: S105 - a documen
 DEFAULT_TOKEN_TTL_S = 3600.0
 #: Request bodies above this size are refused with 413.
 DEFAULT_MAX_BODY_BYTES = 64 * 1024
+#: How many requests the request journal keeps (the oldest fall off first).
+DEFAULT_JOURNAL_SIZE = 1000
+#: The statuses `reject_duplicate_emails` may answer.
+DUPLICATE_EMAIL_STATUSES = (409, 422)
 
 
 def _default_oauth_clients() -> Mapping[str, str]:
@@ -54,6 +59,26 @@ def _check_share(instance: object, attribute: attrs.Attribute[Any], value: float
 def _check_non_negative(instance: object, attribute: attrs.Attribute[Any], value: float) -> None:
     if not (math.isfinite(value) and value >= 0):
         raise ValueError(f"{attribute.name} must be a non-negative number, got {value}")
+
+
+def _duplicate_email_status(value: object) -> int | None:
+    """`True` is 409 (what the setting meant before it took a status); False and None: off."""
+    if value is None or value is False:
+        return None
+    if value is True:
+        return 409
+    if isinstance(value, str) and value.isdigit():
+        value = int(value)
+    if isinstance(value, int) and value in DUPLICATE_EMAIL_STATUSES:
+        return value
+    raise ValueError(f"reject_duplicate_emails must be 409, 422, True or False, got {value!r}")
+
+
+def _check_optional_non_negative(
+    instance: object, attribute: attrs.Attribute[Any], value: float | None
+) -> None:
+    if value is not None:
+        _check_non_negative(instance, attribute, value)
 
 
 def _check_credential(field: str, text: object) -> None:
@@ -126,15 +151,23 @@ class EmulatorSettings:
     #: Fixed latency added to every API request.
     latency_ms: float = attrs.field(default=0.0, validator=_check_non_negative)
     seed: int | None = None
-    #: Answer 409 (no body) to a second customer with an existing email. The real API's
-    #: behaviour is unknown; allowing duplicates is the default because it is the dangerous case.
-    reject_duplicate_emails: bool = False
+    #: `Retry-After` seconds sent with the rate limiter's 429s (rounded up); None sends none.
+    retry_after: float | None = attrs.field(default=None, validator=_check_optional_non_negative)
+    #: The status answered to a create or update giving an email another customer has: 409
+    #: (no body) or 422 (`email_already_exists`); None (the default) allows duplicates, the
+    #: dangerous case. `True` means 409. Enforced by the store, so emulators sharing one
+    #: `db_path` never hold two customers with one email.
+    reject_duplicate_emails: int | None = attrs.field(
+        default=None, converter=_duplicate_email_status
+    )
     #: Find customers by email only in the exact letter case they were stored with. The real
     #: API's behaviour is unknown; the default ignores letter case.
     case_sensitive_emails: bool = False
     max_body_bytes: int = attrs.field(
         default=DEFAULT_MAX_BODY_BYTES, validator=attrs.validators.gt(0)
     )
+    #: How many requests `GET /_emulator/requests` keeps; 0 keeps none.
+    journal_size: int = attrs.field(default=DEFAULT_JOURNAL_SIZE, validator=attrs.validators.ge(0))
 
     def __attrs_post_init__(self) -> None:
         if self.fault_total > 1.0 + 1e-9:

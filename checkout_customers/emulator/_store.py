@@ -12,10 +12,11 @@ thread than the one serving requests (the tests' introspection does that).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from ._instruments import TEST_INSTRUMENTS
@@ -86,25 +87,57 @@ class Store:
             raise sqlite3.DatabaseError(f"{path} is a database, but not an emulator's")
         self._db.execute(f"PRAGMA application_id = {_APPLICATION_ID}")
 
+    def email_key_of(self, email: str) -> str:
+        """The form in which this store compares `email` (see `case_sensitive_emails`)."""
+        return self._email_key(email)
+
     def close(self) -> None:
         with self._lock:
             self._db.close()
 
     # -- customers ---------------------------------------------------------------------------
 
-    def insert_customer(self, record: Record) -> None:
-        with self._lock:
+    def insert_customer(self, record: Record, *, unique_email: bool = False) -> bool:
+        """Store a new customer; with `unique_email`, False (and nothing stored) when another
+        customer already has its email (compared as lookups compare emails)."""
+        with self._lock, self._write_transaction(unique_email):
+            if unique_email and self._email_taken(record["email"], None):
+                return False
             self._db.execute(
                 "INSERT INTO customers (id, email_key, record) VALUES (?, ?, ?)",
                 (record["id"], self._email_key(record["email"]), _dumps(record)),
             )
+        return True
 
-    def replace_customer(self, record: Record) -> None:
-        with self._lock:
+    def replace_customer(self, record: Record, *, unique_email: bool = False) -> bool:
+        """Store a changed customer; with `unique_email`, False (and nothing changed) when
+        another customer already has its email."""
+        with self._lock, self._write_transaction(unique_email):
+            if unique_email and self._email_taken(record["email"], record["id"]):
+                return False
             self._db.execute(
                 "UPDATE customers SET email_key = ?, record = ? WHERE id = ?",
                 (self._email_key(record["email"]), _dumps(record), record["id"]),
             )
+        return True
+
+    @contextlib.contextmanager
+    def _write_transaction(self, needed: bool) -> Iterator[None]:
+        """One write transaction when `needed` (a lone statement is atomic by itself, and the
+        two extra statements would cost the common path). `BEGIN IMMEDIATE` takes SQLite's
+        write lock at once, so a check and a write inside cannot interleave with another
+        process's on the same file: that keeps emails unique across emulators sharing one
+        database."""
+        if not needed:
+            yield
+            return
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
 
     def delete_customer(self, customer_id: str) -> bool:
         """Remove a customer; its instruments stay known but are no longer linked to it."""
@@ -130,10 +163,13 @@ class Store:
 
     def email_taken(self, email: str, *, except_id: str | None = None) -> bool:
         with self._lock:
-            row = self._db.execute(
-                "SELECT 1 FROM customers WHERE email_key = ? AND id IS NOT ? LIMIT 1",
-                (email_key(email), except_id),
-            ).fetchone()
+            return self._email_taken(email, except_id)
+
+    def _email_taken(self, email: str, except_id: str | None) -> bool:
+        row = self._db.execute(
+            "SELECT 1 FROM customers WHERE email_key = ? AND id IS NOT ? LIMIT 1",
+            (self._email_key(email), except_id),
+        ).fetchone()
         return row is not None
 
     def count_customers_with_email(self, email: str) -> int:

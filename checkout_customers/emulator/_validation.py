@@ -46,6 +46,7 @@ ERROR_CODES = (
     "default_not_found",
     "instruments_invalid",
     "instrument_not_found",
+    "email_already_exists",
 )
 
 CREATE_FIELDS = ("email", "name", "phone", "metadata", "default", "instruments")

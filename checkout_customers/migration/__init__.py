@@ -12,7 +12,9 @@
 statuses of the contract. See `docs/migration.md` for the guarantees and formats.
 """
 
+from ._csv_input import CsvSource, read_csv
 from ._journal import JournalError
+from ._jsonl_input import JsonlSource, read_jsonl
 from ._migrate import (
     DEFAULT_CONCURRENCY,
     DEFAULT_MAX_ATTEMPTS,
@@ -22,7 +24,7 @@ from ._migrate import (
 )
 from ._progress import ProgressDisplay, format_summary
 from ._report import MigrationReport, RowResult, RowStatus
-from ._rows import CsvSource, JsonlSource, MigrationInputError, Row, read_csv, read_jsonl
+from ._rows import MigrationInputError, Row
 from ._sync import migrate as migrate_sync
 
 __all__ = [

@@ -46,6 +46,7 @@ from .._errors import (
 )
 from .._models import CreatedCustomer, Customer
 from ._journal import Claim, ClaimKind, Journal, RowState
+from ._paths import check_migration_paths
 from ._ratelimit import AdaptiveRateLimiter
 from ._report import MigrationReport, ReportWriter, RowResult, RowStatus, Tally
 from ._rows import Row, rows_of
@@ -477,6 +478,7 @@ async def migrate(
             field="settle_seconds",
         )
     started = time.monotonic()
+    check_migration_paths(rows, journal=journal, report=report)  # before anything is written
     opened = Journal(journal, target=client.base_url)
     writer: ReportWriter | None = None
     try:

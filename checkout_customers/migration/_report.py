@@ -16,6 +16,8 @@ from typing import IO, Any
 
 import attrs
 
+from ._paths import create_private
+
 __all__ = ["MigrationReport", "ReportWriter", "RowResult", "RowStatus"]
 
 
@@ -135,11 +137,14 @@ def _unicode(value: Any) -> Any:
 
 
 class ReportWriter:
-    """Writes one JSON line per row to a path (truncated first) or an open text stream."""
+    """Writes one JSON line per row to a path (truncated first) or an open text stream.
+
+    A new report file is created with mode 0600: it holds the customers' emails.
+    """
 
     def __init__(self, target: str | os.PathLike[str] | IO[str]) -> None:
         if isinstance(target, (str, os.PathLike)):
-            self._stream: IO[str] = open(target, "w", encoding="utf-8")  # noqa: SIM115
+            self._stream: IO[str] = create_private(target)
             self._owned = True
         else:
             self._stream = target

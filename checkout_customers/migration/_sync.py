@@ -39,8 +39,8 @@ def migrate(
 ) -> MigrationReport:
     """Create one customer per email of `rows`, exactly once, resumably; return the totals.
 
-        async with AsyncClient() as cko:
-            report = await migrate(cko, read_csv("customers.csv"), journal="migration.sqlite3")
+        with Client() as cko:
+            report = migrate(cko, read_csv("customers.csv"), journal="migration.sqlite3")
         print(report.created, report.existing, report.failed, report.invalid)
 
     `rows` is `read_csv(...)`, `read_jsonl(...)`, or any iterable of create-request mappings
@@ -72,4 +72,4 @@ def migrate(
             max_attempts=max_attempts,
         )
 
-    return client._portal.call(call)
+    return client._run(call)

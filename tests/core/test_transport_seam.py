@@ -6,11 +6,14 @@ attempt, without patching aiohttp.
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Iterable
+from pathlib import Path
 
 import pytest
 from multidict import CIMultiDict, CIMultiDictProxy
 
+import checkout_customers
 from checkout_customers import (
     CheckoutArgumentError,
     CheckoutConnectionError,
@@ -39,6 +42,8 @@ def answer(status: int, body: bytes = b"", **headers: str) -> BackendAnswer:
 class FakeBackend:
     """Answers each attempt with the next scripted answer (or raises the scripted failure)."""
 
+    user_agent = "fake/1.0"
+
     def __init__(self, script: Iterable[Scripted]) -> None:
         self.script = list(script)
         self.requests: list[BackendRequest] = []
@@ -57,7 +62,7 @@ class FakeBackend:
 
 def transport(backend: FakeBackend, **options: object) -> Transport:
     config = resolve_config(secret_key=SECRET_KEY, prefix="abcd1234", env={}, **options)  # type: ignore[arg-type]
-    return Transport(config, backend=backend)
+    return Transport(config, backend)
 
 
 PATH = f"/customers/{CUSTOMER_ID}"
@@ -160,3 +165,17 @@ async def test_only_writes_say_the_api_may_have_acted() -> None:
         await transport(backend).request("PATCH", PATH, body="{}")
     assert "may have acted" not in str(read.value)
     assert "may have acted" in str(write.value)
+
+
+@pytest.mark.parametrize(
+    "module", ["_transport", "_retry", "_auth", "_errors", "_backend", "_config", "_proxy"]
+)
+def test_the_http_logic_does_not_import_aiohttp(module: str) -> None:
+    source = Path(checkout_customers.__file__).with_name(f"{module}.py").read_text()
+    imported: set[str] = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            imported.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            imported.add(node.module.split(".")[0])
+    assert "aiohttp" not in imported

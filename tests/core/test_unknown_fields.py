@@ -170,3 +170,11 @@ async def test_a_nested_object_that_is_not_an_object_is_an_unreadable_answer(kin
 def test_a_modelled_field_wins_over_an_extra_of_the_same_name() -> None:
     link = CustomerLink(id=CUSTOMER_ID, extra={"id": "cus_other", "segment": "vip"})
     assert unstructure(link) == {"id": CUSTOMER_ID, "segment": "vip"}
+
+
+async def test_the_answers_request_id_is_not_an_unknown_customer_field(kind: str) -> None:
+    body = {**CUSTOMER, "request_id": "req_in_body"}
+    async with serve(peer_answering(body)) as base_url, open_client(kind, base_url) as cko:
+        customer = await cko.customers.get(CUSTOMER_ID)
+    assert customer.request_id == "req_in_body"
+    assert "request_id" not in customer.extra

@@ -14,6 +14,7 @@ from checkout_customers.emulator import (
     TEST_BANK_ACCOUNT_GB_ID,
     TEST_CARD_MASTERCARD_ID,
     TEST_CARD_VISA_ID,
+    EmulatorSettings,
     RunningEmulator,
     run_emulator,
 )
@@ -166,6 +167,14 @@ async def test_delete_unlinks_the_instruments_which_stay_usable(api: Api) -> Non
     assert customer["default"] == TEST_CARD_VISA_ID
 
 
+async def test_retrieve_answers_carry_cko_version_as_the_spec_declares(api: Api) -> None:
+    customer_id = await api.create(email="versioned@example.com")
+
+    for identifier in (customer_id, "versioned%40example.com", "missing%40example.com"):
+        _, headers, _ = await api.call("GET", f"/customers/{identifier}")
+        assert headers["Cko-Version"] == "1.0.0"
+
+
 async def test_every_response_has_a_unique_request_id(api: Api) -> None:
     customer_id = await api.create(email="a@example.com")
     calls = [
@@ -270,8 +279,11 @@ async def test_duplicate_emails_are_allowed_by_default(api: Api, emulator: Runni
     assert emulator.count_customers_with_email("twice@example.com") == 2
 
 
-async def test_duplicate_emails_get_409_when_rejected(http: aiohttp.ClientSession) -> None:
-    async with run_emulator(reject_duplicate_emails=True) as emulator:
+@pytest.mark.parametrize("setting", [True, 409])
+async def test_duplicate_emails_get_409_when_rejected(
+    http: aiohttp.ClientSession, setting: bool | int
+) -> None:
+    async with run_emulator(reject_duplicate_emails=setting) as emulator:
         api = Api(http, emulator.base_url, emulator.secret_key)
         first = await api.create(email="once@example.com")
         other = await api.create(email="other@example.com")
@@ -284,6 +296,34 @@ async def test_duplicate_emails_get_409_when_rejected(http: aiohttp.ClientSessio
     assert created_again[2] == b""
     assert renamed[0] == 409
     assert same[0] == 204
+
+
+async def test_duplicate_emails_get_422_email_already_exists_when_asked(
+    http: aiohttp.ClientSession,
+) -> None:
+    async with run_emulator(reject_duplicate_emails=422) as emulator:
+        api = Api(http, emulator.base_url, emulator.secret_key)
+        await api.create(email="once@example.com")
+        other = await api.create(email="other@example.com")
+
+        created_again = await api.call("POST", "/customers", json={"email": "ONCE@example.com"})
+        renamed = await api.call("PATCH", f"/customers/{other}", json={"email": "once@example.com"})
+
+        assert emulator.count_customers_with_email("once@example.com") == 1
+        assert emulator.customers()[1]["email"] == "other@example.com"
+    for status, headers, raw in (created_again, renamed):
+        assert status == 422
+        assert json.loads(raw) == {
+            "request_id": headers["Cko-Request-Id"],
+            "error_type": "request_invalid",
+            "error_codes": ["email_already_exists"],
+        }
+
+
+@pytest.mark.parametrize("setting", [404, "x", 200])
+def test_reject_duplicate_emails_takes_only_409_or_422(setting: object) -> None:
+    with pytest.raises(ValueError, match="reject_duplicate_emails must be 409, 422"):
+        EmulatorSettings(reject_duplicate_emails=setting)
 
 
 @pytest.mark.parametrize(
@@ -310,13 +350,22 @@ async def test_malformed_json_is_422_request_body_malformed(
     assert json.loads(raw)["error_codes"] == ["request_body_malformed"]
 
 
-async def test_wrong_content_type_is_415(api: Api) -> None:
-    status, headers, raw = await api.call(
-        "POST", "/customers", data="email=a@example.com", headers={"Content-Type": "text/plain"}
-    )
+@pytest.mark.parametrize("method", ["POST", "PATCH"])
+@pytest.mark.parametrize(
+    "headers",
+    [{}, {"Content-Type": "text/plain"}, {"Content-Type": "application/x-www-form-urlencoded"}],
+)
+async def test_a_missing_or_non_json_body_is_422_as_the_spec_documents(
+    api: Api, method: str, headers: dict[str, str]
+) -> None:
+    path = "/customers" if method == "POST" else "/customers/" + await api.create(email="a@b.co")
+    data = b"email=a@example.com" if headers else None
 
-    assert (status, raw) == (415, b"")
-    assert headers["Cko-Request-Id"]
+    status, response_headers, raw = await api.call(method, path, data=data, headers=headers)
+
+    assert status == 422  # the spec documents no 415
+    assert json.loads(raw)["error_codes"] == ["request_body_malformed"]
+    assert response_headers["Cko-Request-Id"]
 
 
 async def test_a_body_over_the_cap_is_413_and_the_server_keeps_serving(

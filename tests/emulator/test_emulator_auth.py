@@ -128,3 +128,21 @@ async def test_the_admin_path_needs_credentials_too(
 ) -> None:
     async with http.get(emulator.base_url + "/_emulator/customers") as response:
         assert response.status == 401
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body"),
+    [
+        ("application/x-www-form-urlencoded", b"grant_type=client_credentials&client_id=\xff\xfe"),
+        ("application/x-www-form-urlencoded; charset=no-such-charset", b"grant_type=x"),
+        ("application/x-www-form-urlencoded; charset=utf-16", b"\xff"),
+    ],
+)
+async def test_a_token_form_that_is_not_text_is_400_invalid_request(
+    emulator: RunningEmulator, http: aiohttp.ClientSession, content_type: str, body: bytes
+) -> None:
+    async with http.post(
+        emulator.base_url + "/connect/token", data=body, headers={"Content-Type": content_type}
+    ) as response:
+        assert response.status == 400
+        assert await response.json() == {"error": "invalid_request"}

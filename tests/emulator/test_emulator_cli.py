@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import signal
+import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
 import pytest
 
 from checkout_customers.cli import main
-from checkout_customers.emulator import DEFAULT_SECRET_KEY
+from checkout_customers.cli._emulator_command import _settings_fields, register
+from checkout_customers.emulator import DEFAULT_SECRET_KEY, EmulatorSettings
 
 START_TIMEOUT_S = 10.0
 _LAUNCH = "import sys; from checkout_customers.cli import main; sys.exit(main())"
@@ -102,6 +106,9 @@ def test_state_in_db_survives_a_process_restart(tmp_path: Path) -> None:
         (["--host", "0.0.0.0"], "--allow-non-loopback"),
         (["--db", "/nonexistent-folder/emulator.sqlite3"], "unable to open"),
         (["--db", str(Path(__file__))], "not a database"),
+        (["--reject-duplicate-emails", "404"], "expected 409 or 422"),
+        (["--retry-after", "-1"], "must be zero or more"),
+        (["--journal-size", "many"], "not a whole number"),
     ],
 )
 def test_bad_flags_exit_2_with_a_clear_message(
@@ -123,3 +130,56 @@ def test_a_non_loopback_host_needs_the_flag_and_warns(capsys: pytest.CaptureFixt
     assert line.startswith("listening on http://0.0.0.0:")
     assert returncode == 0
     assert "warning" in stderr
+
+
+@pytest.mark.parametrize(
+    ("flags", "expected"),
+    [
+        ([], {"retry_after": None, "reject_duplicate_emails": None, "journal_size": 1000}),
+        (
+            ["--retry-after", "1.5", "--reject-duplicate-emails", "--journal-size", "0"],
+            {"retry_after": 1.5, "reject_duplicate_emails": 409, "journal_size": 0},
+        ),
+        (["--reject-duplicate-emails", "422"], {"reject_duplicate_emails": 422}),
+        (["--reject-duplicate-emails", "409"], {"reject_duplicate_emails": 409}),
+    ],
+)
+def test_control_flags_become_settings(flags: list[str], expected: dict[str, object]) -> None:
+    parser = argparse.ArgumentParser()
+    register(parser.add_subparsers())
+    args = parser.parse_args(["emulator", *flags])
+
+    settings = EmulatorSettings(**_settings_fields(args))
+
+    assert {name: getattr(settings, name) for name in expected} == expected
+
+
+def test_the_emulator_process_sends_retry_after_with_its_429s() -> None:
+    process, line, _ = _start("--write-rate", "0.01", "--retry-after", "7")
+    try:
+        base_url = line.split()[-1]
+        assert _request(base_url, "POST", "/customers", {"email": "d@example.com"})[0] == 201
+        with pytest.raises(urllib.error.HTTPError) as limited:
+            _request(base_url, "POST", "/customers", {"email": "e@example.com"})
+    finally:
+        assert _stop(process, signal.SIGINT)[0] == 0
+
+    assert limited.value.code == 429
+    assert limited.value.headers["Retry-After"] == "7"
+    limited.value.close()
+
+
+def test_a_request_that_is_not_http_gets_400_and_one_line_on_stderr_not_a_traceback() -> None:
+    process, line, _ = _start()
+    try:
+        host, port = line.split()[-1].removeprefix("http://").rsplit(":", 1)
+        with socket.create_connection((host, int(port)), timeout=5) as connection:
+            connection.sendall(b"GET /customers/x HTTP/1.1\r\nHost: a\r\nX-Probe: \x00\r\n\r\n")
+            answer = connection.recv(1024)
+    finally:
+        returncode, _, stderr = _stop(process, signal.SIGINT)
+
+    assert answer.split(b" ", 2)[1] == b"400"
+    assert returncode == 0
+    assert "Traceback" not in stderr
+    assert "refused a malformed request" in stderr

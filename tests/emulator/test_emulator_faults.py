@@ -54,7 +54,7 @@ async def test_slow_after_acting_stores_first_and_answers_late(
     async with run_emulator(fault_slow_after_acting=1.0, fault_slow_ms=300) as emulator:
         api = Api(http, emulator.base_url, emulator.secret_key)
 
-        with pytest.raises(TimeoutError):
+        with pytest.raises(asyncio.TimeoutError):
             await api.call(
                 "POST",
                 "/customers",
@@ -75,7 +75,7 @@ async def test_late_acting_stores_the_customer_after_the_client_gave_up(
     async with run_emulator(fault_slow_before_acting=1.0, fault_slow_ms=300) as emulator:
         api = Api(http, emulator.base_url, emulator.secret_key)
 
-        with pytest.raises(TimeoutError):
+        with pytest.raises(asyncio.TimeoutError):
             await api.call(
                 "POST",
                 "/customers",

@@ -12,13 +12,42 @@ from typing import Any
 
 import pytest
 
-from checkout_customers import AsyncClient
+from checkout_customers import (
+    AsyncClient,
+    CheckoutConnectionError,
+    Client,
+    UnprocessableEntityError,
+)
 from checkout_customers.emulator import (
     TEST_CARD_VISA_ID,
     EmulatorSettings,
     RunningEmulator,
     emulator_thread,
 )
+
+
+def _admin(emulator: RunningEmulator, method: str, path: str, body: object = None) -> Any:
+    request = urllib.request.Request(
+        emulator.base_url + path,
+        method=method,
+        data=None if body is None else json.dumps(body).encode(),
+        headers={"Authorization": f"Bearer {emulator.secret_key}"},
+    )
+    with urllib.request.urlopen(request, timeout=5) as response:
+        raw = response.read()
+    return json.loads(raw) if raw else None
+
+
+def _get(emulator: RunningEmulator, path: str) -> tuple[int, Any]:
+    request = urllib.request.Request(
+        emulator.base_url + path, headers={"Authorization": f"Bearer {emulator.secret_key}"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return int(response.status), response.headers
+    except urllib.error.HTTPError as exc:
+        exc.close()
+        return int(exc.code), exc.headers
 
 
 def _post(emulator: RunningEmulator, email: str) -> int:
@@ -130,3 +159,93 @@ assert hasattr(plugin, "checkout_emulator")
 
 def test_the_plugin_imports_without_pytest_asyncio() -> None:
     subprocess.run([sys.executable, "-c", _WITHOUT_PYTEST_ASYNCIO], check=True, timeout=60)
+
+
+# -- the controls users' own tests need, through the plugin's fixtures -------------------------
+
+
+def signup(cko: Client, email: str) -> str:
+    """A user's code under test: create the customer; after a lost answer, look it up."""
+    try:
+        return cko.customers.create(email=email).id
+    except CheckoutConnectionError:  # the create may have happened: never create twice
+        return cko.customers.get(email).id
+
+
+def test_a_user_scripts_a_dropped_create_and_two_503s_and_reads_what_the_client_did(
+    checkout_client: Client, checkout_emulator: RunningEmulator
+) -> None:
+    checkout_emulator.fail_next("drop_after_acting", method="POST", email="bruce@wayne.com")
+    checkout_emulator.fail_next("503", method="GET", path="/customers/", times=2, retry_after=0)
+
+    customer_id = signup(checkout_client, "bruce@wayne.com")
+
+    sent = [(r.method, r.path, r.status, r.fault) for r in checkout_emulator.requests()]
+    assert sent == [
+        ("POST", "/customers", None, "drop_after_acting"),
+        ("GET", "/customers/bruce%40wayne.com", 503, "503"),
+        ("GET", "/customers/bruce%40wayne.com", 503, "503"),
+        ("GET", "/customers/bruce%40wayne.com", 200, None),
+    ]
+    assert checkout_emulator.requests()[0].json() == {"email": "bruce@wayne.com"}
+    assert checkout_emulator.customers()[0]["id"] == customer_id
+    assert checkout_emulator.count_customers_with_email("bruce@wayne.com") == 1
+    assert checkout_emulator.faults() == []
+
+
+def test_the_journal_through_the_plugin_over_http(
+    checkout_client: Client, checkout_emulator: RunningEmulator
+) -> None:
+    checkout_client.customers.create(email="journal@example.com", name="J")
+
+    listed = _admin(checkout_emulator, "GET", "/_emulator/requests")["requests"]
+
+    assert [(entry["method"], entry["status"]) for entry in listed] == [("POST", 201)]
+    assert "Authorization" not in listed[0]["headers"]
+    _admin(checkout_emulator, "DELETE", "/_emulator/requests")
+    assert checkout_emulator.requests() == []
+
+
+def test_faults_through_the_plugin_over_http(checkout_emulator: RunningEmulator) -> None:
+    queued = _admin(
+        checkout_emulator, "POST", "/_emulator/faults", {"kind": "429", "retry_after": 9}
+    )
+
+    assert _admin(checkout_emulator, "GET", "/_emulator/faults") == {"faults": [queued]}
+    status, headers = _get(checkout_emulator, "/customers/a%40b.co")
+    assert (status, headers["Retry-After"]) == (429, "9")
+    assert _get(checkout_emulator, "/customers/a%40b.co")[0] == 404
+    _admin(checkout_emulator, "POST", "/_emulator/faults", {"kind": "500"})
+    _admin(checkout_emulator, "DELETE", "/_emulator/faults")
+    assert _get(checkout_emulator, "/customers/a%40b.co")[0] == 404
+
+
+@pytest.mark.checkout_emulator(read_rate=0.01, retry_after=4)
+def test_the_marker_sets_retry_after_on_rate_limits(checkout_emulator: RunningEmulator) -> None:
+    assert _get(checkout_emulator, "/customers/a%40b.co")[0] == 404
+    status, headers = _get(checkout_emulator, "/customers/a%40b.co")
+
+    assert (status, headers["Retry-After"]) == (429, "4")
+
+
+@pytest.mark.checkout_emulator(reject_duplicate_emails=422)
+def test_the_marker_rejects_duplicate_emails_with_422(checkout_client: Client) -> None:
+    checkout_client.customers.create(email="once@example.com")
+
+    with pytest.raises(UnprocessableEntityError) as refused:
+        checkout_client.customers.create(email="Once@example.com")
+
+    assert refused.value.error_codes == ("email_already_exists",)
+
+
+@pytest.mark.checkout_emulator(reject_duplicate_emails=True)
+def test_the_marker_keeps_true_meaning_409(checkout_emulator: RunningEmulator) -> None:
+    assert [_post(checkout_emulator, "twice@example.com") for _ in range(2)] == [201, 409]
+
+
+@pytest.mark.checkout_emulator(journal_size=2)
+def test_the_marker_sets_the_journal_size(checkout_emulator: RunningEmulator) -> None:
+    for index in range(3):
+        _post(checkout_emulator, f"n{index}@example.com")
+
+    assert [entry.seq for entry in checkout_emulator.requests()] == [2, 3]

@@ -25,8 +25,10 @@ def test_exported_names_are_sorted_and_importable() -> None:
     assert exported == [
         "DEFAULT_CLIENT_ID",
         "DEFAULT_CLIENT_SECRET",
+        "DEFAULT_JOURNAL_SIZE",
         "DEFAULT_SECRET_KEY",
         "ERROR_CODES",
+        "FAULT_KINDS",
         "TEST_BANK_ACCOUNT_FR_ID",
         "TEST_BANK_ACCOUNT_GB_ID",
         "TEST_CARD_AMEX_ID",
@@ -35,11 +37,15 @@ def test_exported_names_are_sorted_and_importable() -> None:
         "TEST_CARD_VISA_ID",
         "TEST_INSTRUMENTS",
         "EmulatorSettings",
+        "QueuedFault",
+        "RecordedRequest",
         "RunningEmulator",
         "emulator_thread",
         "run_emulator",
     ]
     assert all(hasattr(emulator_package, name) for name in exported)
+    for name in ("QueuedFault", "RecordedRequest", "RunningEmulator", "EmulatorSettings"):
+        assert getattr(emulator_package, name).__doc__
 
 
 def test_default_credentials_have_the_shapes_of_real_ones() -> None:
@@ -81,6 +87,9 @@ def test_the_instrument_id_constants_name_test_instruments() -> None:
         ({"secret_keys": ("has space",)}, "secret_keys"),
         ({"secret_keys": (), "oauth_clients": {}}, "at least one"),
         ({"port": 70000}, "port"),
+        ({"retry_after": -1}, "retry_after"),
+        ({"journal_size": -1}, "journal_size"),
+        ({"reject_duplicate_emails": 400}, "reject_duplicate_emails"),
     ],
 )
 def test_settings_refuse_out_of_range_values(fields: dict[str, Any], message: str) -> None:

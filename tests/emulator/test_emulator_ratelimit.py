@@ -57,3 +57,24 @@ async def test_each_account_has_its_own_buckets(http: aiohttp.ClientSession) -> 
 async def test_without_rates_there_is_no_limit(api: Api) -> None:
     for index in range(150):
         await api.create(email=f"n{index}@example.com")
+
+
+async def test_429s_carry_retry_after_when_set(http: aiohttp.ClientSession) -> None:
+    async with run_emulator(read_rate=SLOW, retry_after=2.5) as emulator:
+        api = Api(http, emulator.base_url, emulator.secret_key)
+        await api.call("GET", "/customers/a%40b.co")
+
+        status, headers, raw = await api.call("GET", "/customers/a%40b.co")
+
+    assert (status, headers["Retry-After"], raw) == (429, "3", b"")
+
+
+async def test_429s_carry_no_retry_after_by_default(http: aiohttp.ClientSession) -> None:
+    async with run_emulator(read_rate=SLOW) as emulator:
+        api = Api(http, emulator.base_url, emulator.secret_key)
+        await api.call("GET", "/customers/a%40b.co")
+
+        status, headers, _ = await api.call("GET", "/customers/a%40b.co")
+
+    assert status == 429
+    assert "Retry-After" not in headers

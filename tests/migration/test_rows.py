@@ -345,3 +345,22 @@ def test_a_jsonl_lone_surrogate_is_invalid_not_a_crash(
     assert bad.error == f"{field} is not valid Unicode (a lone surrogate)"
     assert bad.email in (None, "a@example.com")
     assert good.valid
+
+
+def test_the_fingerprint_does_not_depend_on_how_the_transport_spells_json(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "in.jsonl"
+    path.write_text(json.dumps({"email": "a@example.com", "name": "Zoë", "metadata": {"n": 1}}))
+    [before] = read_jsonl(path)
+
+    # Another spelling of the same request: spaces, keys in another order, UTF-8 as it is.
+    def spelt_otherwise(body: dict[str, object]) -> str:
+        return json.dumps(dict(reversed(list(body.items()))), indent=1, ensure_ascii=False)
+
+    monkeypatch.setattr("checkout_customers.migration._rows.json_text", spelt_otherwise)
+    [after] = read_jsonl(path)
+    assert after.payload != before.payload
+    assert after.payload is not None
+    assert json.loads(after.payload) == before.body
+    assert after.fingerprint == before.fingerprint
