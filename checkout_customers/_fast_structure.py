@@ -16,6 +16,7 @@ raw aiohttp request.
 
 from __future__ import annotations
 
+import threading
 import types
 import typing
 from collections.abc import Callable, Mapping
@@ -237,21 +238,38 @@ def _build() -> None:
     _add(Customer, {"metadata": _metadata, "instruments": _instruments})
 
 
-_build()
-_INSTRUMENTS: dict[str, Callable[..., Any]] = {
-    kind: _MODELS[cls]
-    for kind, cls in (("card", CardInstrument), ("bank_account", BankAccountInstrument))
-    if cls in _MODELS
-}
-_fast_customer = _MODELS.get(Customer)
+# Filled by `_build()` on the first answer rather than at import: `import checkout_customers`
+# stays cheap (bench_import.py).
+_INSTRUMENTS: dict[str, Callable[..., Any]] = {}
+_built = False
 
 
 def fast_customer(data: dict[str, Any], request_id: str | None) -> Customer | None:
     """The `Customer` of a well-formed answer, or None when the converter must decide."""
-    if _fast_customer is None:
+    if not _built:
+        _build_once()
+    function = _MODELS.get(Customer)
+    if function is None:
         return None
     try:
-        customer: Customer = _fast_customer(data, request_id)
+        customer: Customer = function(data, request_id)
     except _Slow:
         return None
     return customer
+
+
+def _build_once() -> None:
+    global _built
+    with _build_lock:
+        if _built:
+            return
+        _build()
+        _INSTRUMENTS.update(
+            (kind, _MODELS[cls])
+            for kind, cls in (("card", CardInstrument), ("bank_account", BankAccountInstrument))
+            if cls in _MODELS
+        )
+        _built = True
+
+
+_build_lock = threading.Lock()  # the sync Client's threads may parse their first answers at once
