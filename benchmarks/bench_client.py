@@ -30,6 +30,9 @@ import sys
 import time
 from collections import defaultdict
 
+if "--no-speedups" in sys.argv:  # before the SDK is imported: measure the core alone
+    sys.modules["orjson"] = None  # type: ignore[assignment]
+
 from _contenders import CONTENDERS, LAYERS, OPERATIONS, Contender, open_contender
 from _fixed_server import fixed_server
 from _layers import isolated_steps
@@ -133,7 +136,7 @@ async def profile(base_url: str, operation: str, requests: int, concurrency: int
         await contender.aclose()
     text = io.StringIO()
     stats = pstats.Stats(profiler, stream=text)
-    stats.sort_stats("tottime").print_stats(30)
+    stats.sort_stats("tottime").print_stats(120)
     print(text.getvalue())
 
 
@@ -147,6 +150,9 @@ def main() -> int:
         "--no-layers", action="store_true", help="only raw and SDK (no per-layer table)"
     )
     parser.add_argument("--profile", choices=OPERATIONS, help="cProfile the SDK doing this")
+    parser.add_argument(
+        "--no-speedups", action="store_true", help="the SDK without orjson, even if installed"
+    )
     args = parser.parse_args()
 
     with fixed_server() as base_url:
@@ -160,7 +166,10 @@ def main() -> int:
             measure(base_url, names, args.operations, args.concurrency, args.requests, args.rounds)
         )
         elapsed = time.perf_counter() - started
+        from checkout_customers._json import SPEEDUPS
+
         print(
+            f"speedups (orjson) {'on' if SPEEDUPS else 'off'}; "
             f"python {sys.version.split()[0]}, {os.cpu_count()} cores, load average "
             f"{load_before} before / {load_average()} after, {args.rounds} alternating rounds "
             f"of {args.requests} requests per contender, fixed-body server in a child process, "
