@@ -113,7 +113,9 @@ def _fast_function(
     """
     hints = typing.get_type_hints(cls)
     fields = attrs.fields(cls)
-    known = frozenset(field.name for field in fields) - {"extra", "request_id"}
+    # The converter's rule (`_keeping_extra`): every field but `extra` is known, so a body's
+    # `request_id` is not an extra of the customer.
+    known = frozenset(field.name for field in fields) - {"extra"}
     namespace: dict[str, Any] = {
         "cls": cls,
         "known": known,

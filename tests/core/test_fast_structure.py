@@ -43,6 +43,7 @@ BODY: dict[str, Any] = {
         {"type": "sepa", "id": "src_sepa", "mandate": {"reference": "M1"}},
     ],
     "loyalty_tier": "gold",
+    "request_id": "req_in_body",  # the answer's, not an unknown field of the customer
 }
 
 
