@@ -161,8 +161,13 @@ class Portal(Generic[ClientT]):
             client = self._current_client()
             loop = self._current_loop()
             if self._thread is None and not self._driving and _may_drive():
+                awaitable = function(client)  # may raise: nothing is changed yet
+                # A coroutine (what the generated facade passes) is the task itself: one
+                # coroutine fewer to resume at every step of the call.
+                if not asyncio.iscoroutine(awaitable):
+                    awaitable = _await_awaitable(awaitable)
                 self._driving = True
-                task = self._driven = loop.create_task(_await(function, client))
+                task = self._driven = loop.create_task(awaitable)
             else:
                 if self._thread is None and not self._driving:
                     self._start_thread()
@@ -368,6 +373,10 @@ class Portal(Generic[ClientT]):
         self._loop = self._thread = self._executor = None
         self._driving, self._driven, self._hand_over = False, None, False
         self._client = None
+
+
+async def _await_awaitable(awaitable: Awaitable[T]) -> T:
+    return await awaitable
 
 
 async def _await(function: Callable[[ClientT], Awaitable[T]], client: ClientT) -> T:
