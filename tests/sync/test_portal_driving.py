@@ -4,6 +4,7 @@ that cannot safely run there, and `close()` during such a call still behave as o
 
 from __future__ import annotations
 
+import asyncio
 import signal
 import threading
 import time
@@ -94,3 +95,25 @@ def test_the_main_thread_with_a_python_signal_handler_calls_through_the_loop_thr
     finally:
         signal.signal(signal.SIGUSR1, previous)
     assert loop_threads() == []
+
+
+# The window between a driven call's task being made and its first step is too short to hit
+# through `Client`, so the two ways `close()` and Ctrl-C can cancel it are checked on the
+# helpers themselves: the loop must stop (no hang), and must not stop its next run early.
+@pytest.mark.parametrize("started", [False, True])
+def test_cancelling_a_driven_call_stops_its_run_and_not_the_next(started: bool) -> None:
+    from checkout_customers._portal import _cancel_driven, _then_stop
+
+    loop = asyncio.new_event_loop()
+    try:
+        task = loop.create_task(_then_stop(lambda _: asyncio.sleep(10), None))
+        if started:
+            loop.call_soon(_cancel_driven, task)  # after the task's first step
+        else:
+            _cancel_driven(task)
+        loop.call_later(5, loop.stop)  # a hang fails the test instead of blocking it
+        loop.run_forever()
+        assert task.cancelled()
+        assert loop.run_until_complete(asyncio.sleep(0.01, result="next")) == "next"
+    finally:
+        loop.close()
