@@ -30,6 +30,7 @@ from ._models import (
     AccountHolderIdentification,
     Address,
     ApiResult,
+    BankAccount,
     BankAccountInstrument,
     BankDetails,
     CardInstrument,
@@ -38,9 +39,11 @@ from ._models import (
     CustomerLink,
     GetOrCreateResult,
     Instrument,
+    InstrumentCustomer,
     NetworkToken,
     Phone,
     UnknownInstrument,
+    UpdatedInstrument,
 )
 from ._raw_response import RawResponse
 from ._sync_client import Client
@@ -55,6 +58,7 @@ __all__ = [
     "ApiResult",
     "AsyncClient",
     "AuthenticationError",
+    "BankAccount",
     "BankAccountInstrument",
     "BankDetails",
     "CardInstrument",
@@ -70,6 +74,7 @@ __all__ = [
     "CustomerLink",
     "GetOrCreateResult",
     "Instrument",
+    "InstrumentCustomer",
     "NetworkToken",
     "NotFoundError",
     "NotGiven",
@@ -81,5 +86,6 @@ __all__ = [
     "Timeout",
     "UnknownInstrument",
     "UnprocessableEntityError",
+    "UpdatedInstrument",
     "__version__",
 ]

@@ -19,13 +19,15 @@ from ._config import (
     resolve_config,
 )
 from ._customers import AsyncCustomers
+from ._instruments import AsyncInstruments
 from ._transport import Transport
 
 __all__ = ["AsyncClient"]
 
 
 class AsyncClient:
-    """The async client of the Checkout.com Customers API.
+    """The async client of the Checkout.com Customers API (`.customers`), with the
+    Instruments API that links payment instruments to customers (`.instruments`).
 
         async with AsyncClient(secret_key="sk_sbox_...", prefix="abcd1234") as cko:
             created = await cko.customers.create(email="bruce@wayne.com")
@@ -80,6 +82,7 @@ class AsyncClient:
         self._transport = Transport(self._config, backend)
         self._derived_from: AsyncClient | None = None
         self.customers = AsyncCustomers(self._transport)
+        self.instruments = AsyncInstruments(self._transport)
 
     def with_options(
         self,
@@ -107,6 +110,7 @@ class AsyncClient:
         derived._config = derived._transport.config
         derived._derived_from = self._derived_from or self  # keeps the pool's owner alive
         derived.customers = AsyncCustomers(derived._transport)
+        derived.instruments = AsyncInstruments(derived._transport)
         return derived
 
     @property

@@ -37,9 +37,16 @@ from ._models import (
     NetworkToken,
     Phone,
     UnknownInstrument,
+    UpdatedInstrument,
 )
 
-__all__ = ["converter", "structure_customer", "unstructure"]
+__all__ = [
+    "converter",
+    "structure_customer",
+    "structure_instrument",
+    "structure_updated_instrument",
+    "unstructure",
+]
 
 # omit_if_default: absent optional fields are left out of the JSON, as the API does.
 converter = cattrs.Converter(forbid_extra_keys=False, omit_if_default=True)
@@ -219,10 +226,15 @@ for _model in (
     BankDetails,
     NetworkToken,
     CustomerLink,
-    CardInstrument,
-    BankAccountInstrument,
 ):
     _keeping_extra(_model)
+# `request_id` is the answer's (a header), never a field of an instrument's body.
+for _answer_model in (CardInstrument, BankAccountInstrument, UpdatedInstrument):
+    _keeping_extra(
+        _answer_model,
+        structure_overrides={"request_id": override(omit=True)},
+        unstructure_overrides={"request_id": override(omit=True)},
+    )
 _keeping_extra(
     Customer,
     structure_overrides={
@@ -263,3 +275,30 @@ def structure_customer(data: Any, request_id: str | None) -> Customer:
     # As for `extra`: the instance is new and unshared, and evolve() would build it twice.
     object.__setattr__(customer, "request_id", request_id)
     return customer
+
+
+def structure_instrument(data: Any, request_id: str | None) -> Instrument:
+    """Parse an instrument answer (create or get): a `CardInstrument`, a
+    `BankAccountInstrument`, or an `UnknownInstrument` keeping a type this SDK does not model
+    (or a known type of an unexpected shape). Raises `TypeError` when it is no object or has
+    no `type`."""
+    if not isinstance(data, Mapping):
+        raise TypeError(f"the instrument is {_json_type(data)}, not an object")
+    if not isinstance(data.get("type"), str):
+        raise TypeError(f"the instrument's type is {_json_type(data.get('type'))}, not a string")
+    instrument = _structure_instrument(data, Instrument)
+    object.__setattr__(instrument, "request_id", request_id)  # new and unshared, as above
+    return instrument
+
+
+def structure_updated_instrument(data: Any, request_id: str | None) -> UpdatedInstrument:
+    """Parse the answer to an instrument update (`{type, fingerprint}`); raises `TypeError`
+    saying where it has the wrong shape."""
+    if not isinstance(data, Mapping):
+        raise TypeError(f"the answer is {_json_type(data)}, not an object")
+    try:
+        updated: UpdatedInstrument = converter.structure(data, UpdatedInstrument)
+    except cattrs.BaseValidationError as exc:
+        raise TypeError("; ".join(cattrs.transform_error(exc, path="instrument"))) from None
+    object.__setattr__(updated, "request_id", request_id)
+    return updated

@@ -25,14 +25,10 @@ from ._models import (
     Phone,
 )
 from ._raw_response import RawResponse
+from ._request_bodies import create_body, update_body
 from ._transport import Idempotency, Response, Transport, json_text
 from ._types import NOT_GIVEN, NotGiven
-from ._validation import (
-    create_body,
-    update_body,
-    validate_customer_id,
-    validate_identifier,
-)
+from ._validation import validate_customer_id, validate_identifier
 
 __all__ = ["AsyncCustomers", "AsyncCustomersWithRawResponse"]
 
@@ -97,14 +93,7 @@ class AsyncCustomers:
         Raises `CheckoutArgumentError` (nothing sent), `CheckoutApiError` subclasses,
         `CheckoutConnectionError`.
         """
-        body = create_body(
-            email=email,
-            name=name,
-            phone=phone,
-            metadata=metadata,
-            default=default,
-            instruments=instruments,
-        )
+        body = create_body(locals())  # the declared fields, by name (see `_customer_fields`)
         return _created(await self._post(json_text(body), max_retries, timeout, headers))
 
     async def _create(self, body: str, *, max_retries: int | None) -> CreatedCustomer:
@@ -197,14 +186,7 @@ class AsyncCustomers:
         Raises `CheckoutArgumentError` (nothing sent), `CheckoutApiError` subclasses,
         `CheckoutConnectionError`.
         """
-        body = create_body(
-            email=email,
-            name=name,
-            phone=phone,
-            metadata=metadata,
-            default=default,
-            instruments=instruments,
-        )
+        body = create_body(locals())  # the declared fields, by name (see `_customer_fields`)
         options = (max_retries, timeout, headers)
         found = await self._look_up_email(email, *options)
         if found is not None:
@@ -274,14 +256,7 @@ class AsyncCustomers:
         `metadata` replaces the stored metadata as a whole. Raises `NotFoundError`,
         `CheckoutArgumentError` (nothing sent) and the other `CheckoutError`s.
         """
-        fields = {
-            "email": email,
-            "name": name,
-            "phone": phone,
-            "metadata": metadata,
-            "default": default,
-            "instruments": instruments,
-        }
+        fields = locals()  # the declared fields, by name (see `_customer_fields`)
         response = await self._patch(customer_id, fields, max_retries, timeout, headers)
         return _api_result(response)
 
@@ -362,14 +337,7 @@ class AsyncCustomersWithRawResponse:
         max_retries: int | None = None,
     ) -> RawResponse[CreatedCustomer]:
         """`customers.create`, returning the raw answer; `.parse()` gives the created id."""
-        body = create_body(
-            email=email,
-            name=name,
-            phone=phone,
-            metadata=metadata,
-            default=default,
-            instruments=instruments,
-        )
+        body = create_body(locals())  # the declared fields, by name (see `_customer_fields`)
         post = self._customers._post(json_text(body), max_retries, timeout, headers)
         return RawResponse(await post, _created)
 
@@ -400,14 +368,7 @@ class AsyncCustomersWithRawResponse:
         max_retries: int | None = None,
     ) -> RawResponse[ApiResult]:
         """`customers.update`, returning the raw answer; `.parse()` gives the `ApiResult`."""
-        fields = {
-            "email": email,
-            "name": name,
-            "phone": phone,
-            "metadata": metadata,
-            "default": default,
-            "instruments": instruments,
-        }
+        fields = locals()  # the declared fields, by name (see `_customer_fields`)
         patch = self._customers._patch(customer_id, fields, max_retries, timeout, headers)
         return RawResponse(await patch, _api_result)
 

@@ -19,6 +19,7 @@ __all__ = [
     "AccountHolderIdentification",
     "Address",
     "ApiResult",
+    "BankAccount",
     "BankAccountInstrument",
     "BankDetails",
     "CardInstrument",
@@ -27,10 +28,12 @@ __all__ = [
     "CustomerLink",
     "GetOrCreateResult",
     "Instrument",
+    "InstrumentCustomer",
     "MetadataValue",
     "NetworkToken",
     "Phone",
     "UnknownInstrument",
+    "UpdatedInstrument",
 ]
 
 MetadataValue = str | int | float | bool
@@ -163,12 +166,17 @@ class CardInstrument:
     regulated_indicator: bool | None = None
     customer: CustomerLink | None = None
     type: Literal["card"] = attrs.field(default="card", init=False)
+    #: The `Cko-Request-Id` of the answer, when `instruments.create` or `get` returned it.
+    request_id: str | None = attrs.field(default=None, eq=False, kw_only=True)
     extra: Mapping[str, Any] = _extra()
 
 
 @attrs.frozen
 class BankAccountInstrument:
-    """A bank account linked to a customer (`type` is always `"bank_account"`)."""
+    """A bank account linked to a customer (`type` is always `"bank_account"`).
+
+    `customer` is the customer it is linked to, on the Instruments API's answers.
+    """
 
     id: str
     fingerprint: str | None = None
@@ -183,7 +191,10 @@ class BankAccountInstrument:
     country: str | None = None
     account_holder: AccountHolder | None = None
     bank: BankDetails | None = None
+    customer: CustomerLink | None = None
     type: Literal["bank_account"] = attrs.field(default="bank_account", init=False)
+    #: The `Cko-Request-Id` of the answer, when `instruments.create` or `get` returned it.
+    request_id: str | None = attrs.field(default=None, eq=False, kw_only=True)
     extra: Mapping[str, Any] = _extra()
 
 
@@ -198,6 +209,8 @@ class UnknownInstrument:
     type: str
     id: str | None = None
     data: Mapping[str, Any] = attrs.field(factory=dict, hash=False)
+    #: The `Cko-Request-Id` of the answer, when `instruments.create` or `get` returned it.
+    request_id: str | None = attrs.field(default=None, eq=False, kw_only=True)
 
     @property
     def extra(self) -> Mapping[str, Any]:
@@ -207,6 +220,59 @@ class UnknownInstrument:
 
 Instrument = CardInstrument | BankAccountInstrument | UnknownInstrument
 """Any instrument in `Customer.instruments`; dispatch on `.type` or `isinstance`."""
+
+
+@attrs.frozen
+class InstrumentCustomer:
+    """The customer to link an instrument to, in `instruments.create` and `update`.
+
+        InstrumentCustomer(email="bruce@wayne.com", name="Bruce Wayne", default=True)
+        InstrumentCustomer(id="cus_...", default=True)
+
+    Give `id` (an existing customer) or `email` (an existing customer's, or a new one's: the
+    API then creates the customer, with the instrument as its default). `name` and `phone`
+    are set on a new customer only. `default=True` makes the instrument the customer's
+    default. `update` takes `id` and `default` only.
+    """
+
+    id: str | None = None
+    email: str | None = None
+    name: str | None = None
+    phone: Phone | None = None
+    default: bool | None = None
+
+
+@attrs.frozen
+class BankAccount:
+    """A bank account to store with `instruments.create(bank_account=...)`.
+
+    `currency` (ISO 4217, such as `"GBP"`) and `country` (ISO 3166-1 alpha-2, such as `"GB"`)
+    are required; which other fields a payout needs depends on them (see Checkout.com's
+    bank payout formatting). `account_type` is `"savings"`, `"current"` or `"cash"` today,
+    and not checked here, so a new type the API adds can be sent.
+    """
+
+    currency: str
+    country: str
+    account_type: str | None = None
+    account_number: str | None = None
+    bank_code: str | None = None
+    branch_code: str | None = None
+    iban: str | None = None
+    bban: str | None = None
+    swift_bic: str | None = None
+    bank: BankDetails | None = None
+
+
+@attrs.frozen
+class UpdatedInstrument:
+    """What `instruments.update` returns: the instrument's `type` and `fingerprint` (all the
+    API answers), and the `request_id` of the call."""
+
+    type: str
+    fingerprint: str | None = None
+    request_id: str | None = attrs.field(default=None, eq=False, kw_only=True)
+    extra: Mapping[str, Any] = _extra()
 
 
 @attrs.frozen
@@ -253,6 +319,7 @@ class GetOrCreateResult:
 
 @attrs.frozen
 class ApiResult:
-    """What `customers.update` and `customers.delete` return: the `request_id` of the call."""
+    """What `customers.update`, `customers.delete` and `instruments.delete` return: the
+    `request_id` of the call."""
 
     request_id: str | None = None

@@ -14,12 +14,30 @@ from ._config import (
     DEFAULT_MAX_RETRIES,
     TimeoutTypes,
 )
-from ._models import ApiResult, CreatedCustomer, Customer, GetOrCreateResult, MetadataValue, Phone
+from ._models import (
+    AccountHolder,
+    ApiResult,
+    BankAccount,
+    CreatedCustomer,
+    Customer,
+    GetOrCreateResult,
+    Instrument,
+    InstrumentCustomer,
+    MetadataValue,
+    Phone,
+    UpdatedInstrument,
+)
 from ._raw_response import RawResponse
 from ._sync_base import SyncClientBase, SyncResource
 from ._types import NOT_GIVEN, NotGiven
 
-__all__ = ["Client", "Customers", "CustomersWithRawResponse"]
+__all__ = [
+    "Client",
+    "Customers",
+    "CustomersWithRawResponse",
+    "Instruments",
+    "InstrumentsWithRawResponse",
+]
 
 
 class Client(SyncClientBase):
@@ -43,6 +61,7 @@ class Client(SyncClientBase):
     """
 
     customers: Customers
+    instruments: Instruments
 
     def __init__(
         self,
@@ -82,6 +101,7 @@ class Client(SyncClientBase):
 
     def _attach_resources(self) -> None:
         self.customers = Customers(self)
+        self.instruments = Instruments(self)
 
 
 class Customers(SyncResource):
@@ -90,6 +110,7 @@ class Customers(SyncResource):
     def __init__(self, client: Client) -> None:
         super().__init__(client)
         self.with_raw_response = CustomersWithRawResponse(client)
+        """The same methods, each returning a `RawResponse` (status, headers, timing, parse)."""
 
     def create(
         self,
@@ -349,6 +370,235 @@ class CustomersWithRawResponse(SyncResource):
         async def call(cko: AsyncClient) -> RawResponse[ApiResult]:
             return await cko.customers.with_raw_response.delete(
                 customer_id, timeout=timeout, headers=headers, max_retries=max_retries
+            )
+
+        return self._client._run(call)
+
+
+class Instruments(SyncResource):
+    """`client.instruments`, blocking (see `AsyncInstruments`)."""
+
+    def __init__(self, client: Client) -> None:
+        super().__init__(client)
+        self.with_raw_response = InstrumentsWithRawResponse(client)
+        """The same methods, each returning a `RawResponse` (status, headers, timing, parse)."""
+
+    def create(
+        self,
+        *,
+        token: str | None = None,
+        bank_account: BankAccount | None = None,
+        account_holder: AccountHolder | None = None,
+        customer: InstrumentCustomer | None = None,
+        timeout: TimeoutTypes = None,
+        headers: Mapping[str, str] | None = None,
+        max_retries: int | None = None,
+    ) -> Instrument:
+        """Store a payment instrument, linked to a customer, and return it.
+
+        Give exactly one of `token` (a card token, `tok_...`, from Checkout.com's tokenisation;
+        the answer is the `CardInstrument` it stands for) and `bank_account` (a `BankAccount`).
+        `customer` links it: an existing customer's `id` or `email`, or a new `email`, which
+        creates that customer with this instrument as its default. The answer is a
+        `CardInstrument`, a `BankAccountInstrument`, or an `UnknownInstrument` for a type this
+        SDK does not model, with the call's `request_id`.
+
+        The request is retried only when it provably never reached the API (connection
+        refused, 429): the API has no idempotency key for instruments, and a token is single
+        use. After a timeout or a dropped connection the instrument may exist: look at the
+        customer's instruments before storing again.
+
+        Raises `CheckoutArgumentError` (nothing sent), `UnprocessableEntityError` (a used or
+        expired token, say), the other `CheckoutApiError` subclasses, `CheckoutConnectionError`.
+        """
+
+        async def call(cko: AsyncClient) -> Instrument:
+            return await cko.instruments.create(
+                token=token,
+                bank_account=bank_account,
+                account_holder=account_holder,
+                customer=customer,
+                timeout=timeout,
+                headers=headers,
+                max_retries=max_retries,
+            )
+
+        return self._client._run(call)
+
+    def get(
+        self,
+        instrument_id: str,
+        *,
+        timeout: TimeoutTypes = None,
+        headers: Mapping[str, str] | None = None,
+        max_retries: int | None = None,
+    ) -> Instrument:
+        """Return the instrument with this id (`src_...`), with the customer it is linked to
+        (`customer.default` says whether it is that customer's default).
+
+        Raises `NotFoundError` when there is none, `CheckoutArgumentError` for an id of the
+        wrong shape, and the other `CheckoutError`s.
+        """
+
+        async def call(cko: AsyncClient) -> Instrument:
+            return await cko.instruments.get(
+                instrument_id, timeout=timeout, headers=headers, max_retries=max_retries
+            )
+
+        return self._client._run(call)
+
+    def update(
+        self,
+        instrument_id: str,
+        *,
+        expiry_month: int | NotGiven = NOT_GIVEN,
+        expiry_year: int | NotGiven = NOT_GIVEN,
+        name: str | NotGiven = NOT_GIVEN,
+        account_holder: AccountHolder | NotGiven = NOT_GIVEN,
+        customer: InstrumentCustomer | NotGiven = NOT_GIVEN,
+        timeout: TimeoutTypes = None,
+        headers: Mapping[str, str] | None = None,
+        max_retries: int | None = None,
+    ) -> UpdatedInstrument:
+        """Change the given fields of a card; fields not passed are not sent.
+
+        `customer=InstrumentCustomer(id=..., default=True)` links the card to that customer
+        and, with `default=True`, makes it the default (`InstrumentCustomer(default=True)`
+        alone: the default of the customer it is linked to). Returns the `type` and
+        `fingerprint` (all the API answers) with the `request_id`.
+
+        Raises `NotFoundError`, `CheckoutArgumentError` (nothing sent) and the other
+        `CheckoutError`s.
+        """
+
+        async def call(cko: AsyncClient) -> UpdatedInstrument:
+            return await cko.instruments.update(
+                instrument_id,
+                expiry_month=expiry_month,
+                expiry_year=expiry_year,
+                name=name,
+                account_holder=account_holder,
+                customer=customer,
+                timeout=timeout,
+                headers=headers,
+                max_retries=max_retries,
+            )
+
+        return self._client._run(call)
+
+    def delete(
+        self,
+        instrument_id: str,
+        *,
+        timeout: TimeoutTypes = None,
+        headers: Mapping[str, str] | None = None,
+        max_retries: int | None = None,
+    ) -> ApiResult:
+        """Delete an instrument; it leaves the customer it was linked to.
+
+        Raises `NotFoundError` when there is no such instrument (unless an earlier attempt of
+        this same call went unanswered: then the 404 of the retry means it is done).
+        """
+
+        async def call(cko: AsyncClient) -> ApiResult:
+            return await cko.instruments.delete(
+                instrument_id, timeout=timeout, headers=headers, max_retries=max_retries
+            )
+
+        return self._client._run(call)
+
+
+class InstrumentsWithRawResponse(SyncResource):
+    """`client.instruments.with_raw_response`, blocking (see `AsyncInstrumentsWithRawResponse`)."""
+
+    def create(
+        self,
+        *,
+        token: str | None = None,
+        bank_account: BankAccount | None = None,
+        account_holder: AccountHolder | None = None,
+        customer: InstrumentCustomer | None = None,
+        timeout: TimeoutTypes = None,
+        headers: Mapping[str, str] | None = None,
+        max_retries: int | None = None,
+    ) -> RawResponse[Instrument]:
+        """`instruments.create`, returning the raw answer; `.parse()` gives the instrument."""
+
+        async def call(cko: AsyncClient) -> RawResponse[Instrument]:
+            return await cko.instruments.with_raw_response.create(
+                token=token,
+                bank_account=bank_account,
+                account_holder=account_holder,
+                customer=customer,
+                timeout=timeout,
+                headers=headers,
+                max_retries=max_retries,
+            )
+
+        return self._client._run(call)
+
+    def get(
+        self,
+        instrument_id: str,
+        *,
+        timeout: TimeoutTypes = None,
+        headers: Mapping[str, str] | None = None,
+        max_retries: int | None = None,
+    ) -> RawResponse[Instrument]:
+        """`instruments.get`, returning the raw answer; `.parse()` gives the instrument."""
+
+        async def call(cko: AsyncClient) -> RawResponse[Instrument]:
+            return await cko.instruments.with_raw_response.get(
+                instrument_id, timeout=timeout, headers=headers, max_retries=max_retries
+            )
+
+        return self._client._run(call)
+
+    def update(
+        self,
+        instrument_id: str,
+        *,
+        expiry_month: int | NotGiven = NOT_GIVEN,
+        expiry_year: int | NotGiven = NOT_GIVEN,
+        name: str | NotGiven = NOT_GIVEN,
+        account_holder: AccountHolder | NotGiven = NOT_GIVEN,
+        customer: InstrumentCustomer | NotGiven = NOT_GIVEN,
+        timeout: TimeoutTypes = None,
+        headers: Mapping[str, str] | None = None,
+        max_retries: int | None = None,
+    ) -> RawResponse[UpdatedInstrument]:
+        """`instruments.update`, returning the raw answer; `.parse()` gives the
+        `UpdatedInstrument`.
+        """
+
+        async def call(cko: AsyncClient) -> RawResponse[UpdatedInstrument]:
+            return await cko.instruments.with_raw_response.update(
+                instrument_id,
+                expiry_month=expiry_month,
+                expiry_year=expiry_year,
+                name=name,
+                account_holder=account_holder,
+                customer=customer,
+                timeout=timeout,
+                headers=headers,
+                max_retries=max_retries,
+            )
+
+        return self._client._run(call)
+
+    def delete(
+        self,
+        instrument_id: str,
+        *,
+        timeout: TimeoutTypes = None,
+        headers: Mapping[str, str] | None = None,
+        max_retries: int | None = None,
+    ) -> RawResponse[ApiResult]:
+        """`instruments.delete`, returning the raw answer; `.parse()` gives the `ApiResult`."""
+
+        async def call(cko: AsyncClient) -> RawResponse[ApiResult]:
+            return await cko.instruments.with_raw_response.delete(
+                instrument_id, timeout=timeout, headers=headers, max_retries=max_retries
             )
 
         return self._client._run(call)

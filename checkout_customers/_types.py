@@ -20,4 +20,5 @@ class NotGiven(enum.Enum):
         return False
 
 
+#: The default of an optional argument that was not passed: the field is left out of the request.
 NOT_GIVEN: Final = NotGiven.NOT_GIVEN

@@ -1,27 +1,29 @@
-"""Checks every argument against the API's limits and builds request bodies.
+"""Checks arguments against the API's limits before anything is sent.
 
-Everything here runs before a request is sent: a violation raises `CheckoutArgumentError`
-naming the field, so a bad call never reaches the network. The migration reuses these
-functions to classify input rows.
+A violation raises `CheckoutArgumentError` naming the field, so a bad call never reaches the
+network. The customer fields reach these checks through their declaration
+(`_customer_fields`), which also builds the request bodies (`_request_bodies`); the migration
+classifies its input rows with the same code.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from typing import Any
 
 from . import _limits
 from ._errors import CheckoutArgumentError
 from ._models import MetadataValue, Phone
-from ._types import NotGiven
 
 __all__ = [
-    "create_body",
-    "update_body",
     "validate_customer_id",
     "validate_email",
     "validate_identifier",
+    "validate_instrument_id",
+    "validate_instruments",
+    "validate_metadata",
+    "validate_phone",
+    "validate_text",
 ]
 
 
@@ -78,22 +80,37 @@ def validate_identifier(value: object, field: str = "id_or_email") -> str:
     return validate_email(identifier, field)
 
 
-def _validate_name(value: object) -> str:
-    name = _require_str(value, "name")
-    if len(name) > _limits.NAME_MAX_LENGTH:
-        raise _fail("name", f"must be at most {_limits.NAME_MAX_LENGTH} characters")
-    return name
-
-
-def _validate_length(value: object, field: str, bounds: tuple[int, int]) -> str:
+def validate_text(value: object, field: str, max_length: int) -> str:
+    """Return `value` if it is text of at most `max_length` characters."""
     text = _require_str(value, field)
-    low, high = bounds
-    if not low <= len(text) <= high:
-        raise _fail(field, f"must be {low} to {high} characters, got {len(text)}")
+    if len(text) > max_length:
+        raise _fail(field, f"must be at most {max_length} characters")
     return text
 
 
-def _validate_phone(value: object) -> dict[str, str]:
+# `_validate_name` and `_validate_phone`: the customer's limits, for other objects that carry a
+# name or a phone (an instrument's account holder).
+def _validate_name(value: object) -> str:
+    return validate_text(value, "name", _limits.NAME_MAX_LENGTH)
+
+
+def _validate_length(value: object, field: str, part: str, bounds: tuple[int, int]) -> str:
+    low, high = bounds
+    if type(value) is str and value.isascii() and low <= len(value) <= high:
+        return value  # the usual case, without building the part's name
+    text = _require_str(value, f"{field}.{part}")
+    if not low <= len(text) <= high:
+        raise _fail(f"{field}.{part}", f"must be {low} to {high} characters, got {len(text)}")
+    return text
+
+
+def validate_phone(
+    value: object,
+    field: str,
+    country_code_length: tuple[int, int],
+    number_length: tuple[int, int],
+) -> dict[str, str]:
+    """Return the API's spelling of a `Phone` (or a mapping of its two parts)."""
     country_code: object
     number: object
     if isinstance(value, Phone):
@@ -101,16 +118,20 @@ def _validate_phone(value: object) -> dict[str, str]:
     elif isinstance(value, Mapping):
         unknown = set(value) - {"country_code", "number"}
         if unknown:
-            raise _fail("phone", f"unknown keys {sorted(map(str, unknown))}")
+            raise _fail(field, f"unknown keys {sorted(map(str, unknown))}")
         country_code, number = value.get("country_code"), value.get("number")
     else:
-        raise _fail("phone", f"must be a Phone, not {type(value).__name__}")
+        raise _fail(field, f"must be a Phone, not {type(value).__name__}")
     return {
-        "country_code": _validate_length(
-            country_code, "phone.country_code", _limits.PHONE_COUNTRY_CODE_LENGTH
-        ),
-        "number": _validate_length(number, "phone.number", _limits.PHONE_NUMBER_LENGTH),
+        "country_code": _validate_length(country_code, field, "country_code", country_code_length),
+        "number": _validate_length(number, field, "number", number_length),
     }
+
+
+def _validate_phone(value: object) -> dict[str, str]:
+    return validate_phone(
+        value, "phone", _limits.PHONE_COUNTRY_CODE_LENGTH, _limits.PHONE_NUMBER_LENGTH
+    )
 
 
 def _metadata_value_length(value: MetadataValue) -> int:
@@ -119,39 +140,43 @@ def _metadata_value_length(value: MetadataValue) -> int:
     return len(str(value))
 
 
-def _validate_metadata(value: object) -> dict[str, MetadataValue]:
+def validate_metadata(
+    value: object, field: str, max_pairs: int, key_max_length: int, value_max_length: int
+) -> dict[str, MetadataValue]:
+    """Return `value` as a dict if it is a mapping of scalars within these limits."""
     if not isinstance(value, Mapping):
-        raise _fail("metadata", f"must be a mapping, not {type(value).__name__}")
-    if len(value) > _limits.METADATA_MAX_PAIRS:
-        raise _fail(
-            "metadata", f"at most {_limits.METADATA_MAX_PAIRS} pairs allowed, got {len(value)}"
-        )
+        raise _fail(field, f"must be a mapping, not {type(value).__name__}")
+    if len(value) > max_pairs:
+        raise _fail(field, f"at most {max_pairs} pairs allowed, got {len(value)}")
     result: dict[str, MetadataValue] = {}
     for key, item in value.items():
         if not isinstance(key, str) or not key:
-            raise _fail("metadata", f"keys must be non-empty strings, got {key!r}")
-        _require_unicode(key, "metadata", subject="a key ")
-        if len(key) > _limits.METADATA_KEY_MAX_LENGTH:
-            raise _fail(
-                "metadata",
-                f"key {key[:20]!r}... is longer than {_limits.METADATA_KEY_MAX_LENGTH} characters",
-            )
-        field = f"metadata.{key}"
+            raise _fail(field, f"keys must be non-empty strings, got {key!r}")
+        _require_unicode(key, field, subject="a key ")
+        if len(key) > key_max_length:
+            raise _fail(field, f"key {key[:20]!r}... is longer than {key_max_length} characters")
+        if type(item) is str and len(item) <= value_max_length and item.isascii():
+            result[key] = item  # the usual case, without building the item's name
+            continue
+        item_field = f"{field}.{key}"
         if not isinstance(item, (str, int, float, bool)):
-            raise _fail(field, f"must be a string, number or boolean, not {type(item).__name__}")
+            raise _fail(
+                item_field, f"must be a string, number or boolean, not {type(item).__name__}"
+            )
         if isinstance(item, str):
-            _require_unicode(item, field)
+            _require_unicode(item, item_field)
         if isinstance(item, float) and not math.isfinite(item):
-            raise _fail(field, "must be a finite number")
-        if isinstance(item, int) and abs(item) >= 10**_limits.METADATA_VALUE_MAX_LENGTH:
-            raise _fail(field, f"must be at most {_limits.METADATA_VALUE_MAX_LENGTH} characters")
-        if _metadata_value_length(item) > _limits.METADATA_VALUE_MAX_LENGTH:
-            raise _fail(field, f"must be at most {_limits.METADATA_VALUE_MAX_LENGTH} characters")
+            raise _fail(item_field, "must be a finite number")
+        if isinstance(item, int) and abs(item) >= 10**value_max_length:
+            raise _fail(item_field, f"must be at most {value_max_length} characters")
+        if _metadata_value_length(item) > value_max_length:
+            raise _fail(item_field, f"must be at most {value_max_length} characters")
         result[key] = item
     return result
 
 
-def _validate_instrument_id(value: object, field: str) -> str:
+def validate_instrument_id(value: object, field: str) -> str:
+    """Return `value` if it has the shape of an instrument id (`src_` + 26 characters)."""
     instrument_id = _require_str(value, field)
     if _limits.INSTRUMENT_ID_PATTERN.fullmatch(instrument_id) is None:
         raise _fail(
@@ -160,58 +185,8 @@ def _validate_instrument_id(value: object, field: str) -> str:
     return instrument_id
 
 
-def _validate_instruments(value: object) -> list[str]:
+def validate_instruments(value: object, field: str) -> list[str]:
+    """Return `value` as a list if it is a list of instrument ids."""
     if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
-        raise _fail("instruments", "must be a list of instrument ids")
-    return [
-        _validate_instrument_id(item, f"instruments[{index}]") for index, item in enumerate(value)
-    ]
-
-
-_VALIDATORS: Mapping[str, Any] = {
-    "email": validate_email,
-    "name": _validate_name,
-    "phone": _validate_phone,
-    "metadata": _validate_metadata,
-    "default": lambda value: _validate_instrument_id(value, "default"),
-    "instruments": _validate_instruments,
-}
-
-
-def create_body(
-    *,
-    email: object,
-    name: object = None,
-    phone: object = None,
-    metadata: object = None,
-    default: object = None,
-    instruments: object = None,
-) -> dict[str, Any]:
-    """Validate the arguments of `customers.create` and return the JSON body to send."""
-    given = {
-        "email": email,
-        "name": name,
-        "phone": phone,
-        "metadata": metadata,
-        "default": default,
-        "instruments": instruments,
-    }
-    if email is None:
-        raise _fail("email", "is required")
-    return {field: _VALIDATORS[field](value) for field, value in given.items() if value is not None}
-
-
-def update_body(fields: Mapping[str, object]) -> dict[str, Any]:
-    """Validate the arguments of `customers.update`; fields left `NOT_GIVEN` are not sent."""
-    body: dict[str, Any] = {}
-    for field, value in fields.items():
-        if isinstance(value, NotGiven):
-            continue
-        if value is None:
-            raise _fail(field, "None is not a value; leave the argument out to keep it unchanged")
-        body[field] = _VALIDATORS[field](value)
-    if not body:
-        raise CheckoutArgumentError(
-            "update needs at least one of: " + ", ".join(_VALIDATORS), field=None
-        )
-    return body
+        raise _fail(field, "must be a list of instrument ids")
+    return [validate_instrument_id(item, f"{field}[{index}]") for index, item in enumerate(value)]

@@ -1,1 +1,2 @@
+#: The version of the installed package (PEP 440).
 __version__ = "0.1.0"

@@ -33,6 +33,8 @@ CLIENT_OUTPUT = f"{PACKAGE}/_sync_client.py"
 RESOURCES = {
     "customers": ("_customers", "AsyncCustomers"),
     "customers.with_raw_response": ("_customers", "AsyncCustomersWithRawResponse"),
+    "instruments": ("_instruments", "AsyncInstruments"),
+    "instruments.with_raw_response": ("_instruments", "AsyncInstrumentsWithRawResponse"),
 }
 # Generated module -> the (module, async function) pairs it mirrors, once the module exists.
 FUNCTIONS = {f"{PACKAGE}/migration/_sync.py": [("migration._migrate", "migrate")]}
@@ -134,6 +136,12 @@ def public(tree: ast.Module, name: str, skip: set[str]) -> list[ast.stmt]:
     return [n for name, n in names if not name.startswith("_") and name not in skip]
 
 
+def _docstring_of(tree: ast.Module, name: str, member: str) -> str:
+    """The docstring of `member` of class `name` in `tree` ("" when it has none)."""
+    node = next(n for n in public(tree, name, set()) if getattr(n, "name", "") == member)
+    return ast.get_docstring(node) or ""  # type: ignore[arg-type]
+
+
 def client_module(root: Path) -> str:
     module = Module(CLIENT_OUTPUT, "from ._sync_base import SyncClientBase, SyncResource")
     base = module.read(root, "_sync_base")
@@ -170,7 +178,10 @@ def client_module(root: Path) -> str:
         if children:
             body += ["def __init__(self, client: Client) -> None:", "    super().__init__(client)"]
         for child, child_name in children.items():
-            body.append(f"    self.{child.rpartition('.')[2]} = {child_name[5:]}(client)")
+            attribute = child.rpartition(".")[2]
+            body.append(f"    self.{attribute} = {child_name[5:]}(client)")
+            # The async property's docstring, as an attribute docstring (the reference reads it).
+            body += [f"    {line}" for line in quoted(_docstring_of(tree, name, attribute))]
         for node in public(tree, name, {path.rpartition(".")[2] for path in children}):
             target = f"cko.{path}.{getattr(node, 'name', '')}"
             body += twin(node, target, "self._client._run")

@@ -1,37 +1,22 @@
-"""Promises the project makes outside the code: the README's examples, the warnings policy."""
+"""Promises the project makes outside the code: the warnings policy, the licence, the Pythons.
+
+The examples of README.md and docs/ are run by tests/docs/."""
 
 from __future__ import annotations
 
-import re
+import sys
 from pathlib import Path
 
 import pytest
 
-from checkout_customers.emulator import RunningEmulator
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+REPO_ROOT = Path(__file__).resolve().parents[1]
 
 pytest_plugins = ["pytester"]
-
-
-def python_blocks(text: str) -> list[str]:
-    return re.findall(r"```python\n(.*?)```", text, flags=re.DOTALL)
-
-
-def test_the_readme_sync_example_runs_as_written(
-    checkout_client: object, checkout_emulator: RunningEmulator, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    (example,) = [
-        block
-        for block in python_blocks(README.read_text())
-        if block.startswith("from checkout_customers import Client\n")
-    ]
-    checkout_client.customers.create(email="bruce@wayne.com", name="Bruce Wayne")  # type: ignore[attr-defined]
-    monkeypatch.setenv("CKO_SECRET_KEY", checkout_emulator.secret_key)
-    monkeypatch.setenv("CKO_BASE_URL", checkout_emulator.base_url)
-    namespace: dict[str, object] = {}
-    exec(compile(example, str(README), "exec"), namespace)
-    assert checkout_client.customers.get("bruce@wayne.com").name == "Batman"  # type: ignore[attr-defined]
 
 
 def test_an_unclosed_client_fails_the_test_that_leaked_it(pytester: pytest.Pytester) -> None:
@@ -58,3 +43,22 @@ def test_an_unclosed_client_fails_the_test_that_leaked_it(pytester: pytest.Pytes
     result = pytester.runpytest_subprocess()
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*Unclosed client session*"])
+
+
+def test_the_licence_file_is_the_licence_pyproject_names() -> None:
+    pyproject = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    assert pyproject["project"]["license"] == "MIT"
+    assert (REPO_ROOT / "LICENSE").read_text(encoding="utf-8").startswith("MIT License\n")
+
+
+def test_the_classifiers_name_the_pythons_nox_tests() -> None:
+    pyproject = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    prefix = "Programming Language :: Python :: 3."
+    claimed = [
+        "3." + item.removeprefix(prefix)
+        for item in pyproject["project"]["classifiers"]
+        if item.startswith(prefix)
+    ]
+    noxfile = (REPO_ROOT / "noxfile.py").read_text(encoding="utf-8")
+    assert f"PYTHONS = {claimed!r}".replace("'", '"') in noxfile
+    assert pyproject["project"]["requires-python"] == f">={claimed[0]}"

@@ -16,6 +16,7 @@ ADDED_NAMES = {
     "AccountHolderIdentification", "ApiResult", "BankDetails", "CreatedCustomer", "Instrument",
     "NOT_GIVEN", "NotGiven", "Timeout", "__version__",
     "CustomerLink", "GetOrCreateResult", "NetworkToken", "RawResponse",  # issue 11
+    "InstrumentCustomer", "BankAccount", "UpdatedInstrument",  # issue 15
 }  # fmt: skip
 
 

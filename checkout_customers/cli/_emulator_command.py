@@ -67,9 +67,10 @@ def register(subparsers: Any) -> None:
     """Add the `emulator` subcommand to the command line's subparsers."""
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "emulator",
-        help="serve a local Customers API emulator",
+        help="serve a local Customers (and Instruments) API emulator",
         description=(
-            "Serve a stateful emulator of the Checkout.com Customers API. Prints one line "
+            "Serve a stateful emulator of the Checkout.com Customers API, with the Instruments "
+            "API and card tokens. Prints one line "
             "'listening on http://HOST:PORT' once it accepts connections; Ctrl-C stops it. "
             "See docs/emulator.md."
         ),
@@ -86,6 +87,39 @@ def register(subparsers: Any) -> None:
         action="append",
         metavar="KEY",
         help="accepted secret key (repeatable; default: the documented local key)",
+    )
+    parser.add_argument(
+        "--public-key",
+        action="append",
+        metavar="KEY",
+        help="accepted public key, for POST /tokens only (repeatable; default: the documented "
+        "local key)",
+    )
+    parser.add_argument(
+        "--card-token-ttl",
+        type=non_negative_number,
+        metavar="S",
+        help="lifetime of card tokens, in seconds (default 900, the API's 15 minutes)",
+    )
+    parser.add_argument(
+        "--instrument-customer-required",
+        action="store_true",
+        help="refuse POST /instruments without a customer to link (422 customer_required)",
+    )
+    parser.add_argument(
+        "--unknown-customer-status",
+        type=int,
+        choices=(404, 422),
+        metavar="STATUS",
+        help="status for an instrument's customer.id naming no customer: 422 (default, "
+        "customer_not_found) or 404",
+    )
+    parser.add_argument(
+        "--customer-id-email-conflict",
+        choices=("reject", "id"),
+        metavar="RULE",
+        help="an instrument's customer giving the id of one customer and the email of "
+        "another: reject (default, 422 customer_email_mismatch) or id (the id wins)",
     )
     parser.add_argument(
         "--oauth-client",
@@ -194,6 +228,16 @@ def _settings_fields(args: argparse.Namespace) -> dict[str, Any]:
         fields["secret_keys"] = tuple(args.secret_key)
     if args.oauth_client:
         fields["oauth_clients"] = dict(args.oauth_client)
+    if args.public_key:
+        fields["public_keys"] = tuple(args.public_key)
+    if args.card_token_ttl is not None:
+        fields["card_token_ttl_s"] = args.card_token_ttl
+    if args.instrument_customer_required:
+        fields["instrument_customer_required"] = True
+    if args.unknown_customer_status is not None:
+        fields["unknown_customer_status"] = args.unknown_customer_status
+    if args.customer_id_email_conflict is not None:
+        fields["customer_id_email_conflict"] = args.customer_id_email_conflict
     if args.token_ttl is not None:
         fields["token_ttl_s"] = args.token_ttl
     if args.fault_slow_ms is not None:

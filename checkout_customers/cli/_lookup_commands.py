@@ -17,23 +17,38 @@ from typing import Any
 from .._client import AsyncClient
 from .._converter import unstructure
 from .._errors import CheckoutApiError, CheckoutArgumentError, CheckoutError, NotFoundError
-from ._arguments import EXIT_FAILURES, EXIT_OK, EXIT_USAGE
+from ._arguments import (
+    CREDENTIAL_VARIABLES_HELP,
+    EXIT_FAILURES,
+    EXIT_OK,
+    EXIT_USAGE,
+    configuration_error,
+)
 
 __all__ = ["register"]
+
+_EXIT_STATUSES = (
+    "exit status: 0 done; 1 the API answered an error (such as not found) or did not answer; "
+    "2 usage or configuration error"
+)
 
 
 def register(subparsers: Any) -> None:
     get = subparsers.add_parser(
         "get",
         help="print a customer as JSON",
-        description="Print the customer with this id (cus_...) or email address as JSON.",
+        description="Print the customer with this id (cus_...) or email address as JSON. "
+        + CREDENTIAL_VARIABLES_HELP,
+        epilog=_EXIT_STATUSES,
     )
     get.add_argument("id_or_email", metavar="ID_OR_EMAIL")
     get.set_defaults(run=run_get)
     delete = subparsers.add_parser(
         "delete",
         help="delete a customer",
-        description="Delete the customer with this id, and its linked payment instruments.",
+        description="Delete the customer with this id, and its linked payment instruments. "
+        + CREDENTIAL_VARIABLES_HELP,
+        epilog=_EXIT_STATUSES,
     )
     delete.add_argument("customer_id", metavar="ID")
     delete.set_defaults(run=run_delete)
@@ -44,7 +59,9 @@ def _call(command: str, action: Callable[[AsyncClient], Awaitable[str]]) -> int:
     try:
         client = AsyncClient()
     except CheckoutArgumentError as exc:
-        print(f"{prefix}: error: {exc}", file=sys.stderr)
+        print(
+            f"{prefix}: error: {configuration_error(exc, emulator_option=False)}", file=sys.stderr
+        )
         return EXIT_USAGE
 
     async def main() -> str:

@@ -46,6 +46,7 @@ from ._arguments import (
     EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_USAGE,
+    configuration_error,
     non_negative_number,
     positive_integer,
     rate_or_none,
@@ -207,7 +208,7 @@ def run(args: argparse.Namespace) -> int:
         try:
             client = stack.enter_context(_target(args))
         except CheckoutArgumentError as exc:
-            return _error(str(exc))
+            return _error(configuration_error(exc, emulator_option=True))
         except OSError as exc:
             return _error(f"the emulator could not start: {exc}")
         display = ProgressDisplay(sys.stderr)

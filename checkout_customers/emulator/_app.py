@@ -1,4 +1,5 @@
-"""The emulator's aiohttp application: routes, authentication and the customers endpoints.
+"""The emulator's aiohttp application: routes, authentication and the customers endpoints;
+the instruments and tokens endpoints are served from `_instruments_api.py` the same way.
 
 Every API request goes through the same steps, in this order: recording in the request
 journal, added latency, authentication (401), a fault a test queued, the account's rate-limit
@@ -36,7 +37,8 @@ from ._faults import (
     reset_connection,
     retry_after_header,
 )
-from ._instruments import new_fingerprint, new_instrument_id
+from ._instruments import new_customer_id, new_fingerprint, new_instrument_id
+from ._instruments_api import Answer, InstrumentsApi
 from ._journal import JournalEntry, RequestJournal
 from ._ratelimit import RateLimiter
 from ._settings import EmulatorSettings
@@ -46,6 +48,7 @@ from ._validation import (
     check_customer_fields,
     check_instrument,
     parse_json_object,
+    stored_fields,
 )
 
 __all__ = [
@@ -68,6 +71,8 @@ FAULT_QUEUE_KEY = web.AppKey("fault_queue", FaultQueue)
 _ADMIN_PREFIX = "/_emulator/"
 _TOKEN_PATH = "/connect/token"  # noqa: S105 - a path, not a password
 _CUSTOMERS_PREFIX = "/customers/"
+_INSTRUMENTS_PREFIX = "/instruments/"
+_CARD_TOKENS_PATH = "/tokens"
 #: Faults after which the client got no answer at all.
 _UNANSWERED = frozenset({Fault.RESET_BEFORE_ACTING.value, Fault.DROP_AFTER_ACTING.value})
 _logger = logging.getLogger("checkout_customers.emulator")
@@ -80,11 +85,6 @@ _journal_entry: contextvars.ContextVar[JournalEntry | None] = contextvars.Contex
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 ApiHandler = Callable[["_Api", web.Request], Awaitable[web.Response]]
-
-
-def new_customer_id() -> str:
-    """A fresh customer id: `cus_` followed by 26 lowercase base32 characters."""
-    return "cus_" + base64.b32encode(secrets.token_bytes(20)).decode("ascii").lower()[:26]
 
 
 def _new_request_id() -> str:
@@ -126,6 +126,7 @@ async def _request_id_middleware(request: web.Request, handler: Handler) -> web.
                 request.headers,
                 request_id,
                 form_secrets=request.path == _TOKEN_PATH,
+                card_secrets=request.path == _CARD_TOKENS_PATH,
             )
             _journal_entry.set(entry)
             if request.body_exists:
@@ -158,6 +159,9 @@ class _Accounts:
         self._secret_keys = {
             key: f"secret_key:{index}" for index, key in enumerate(settings.secret_keys)
         }
+        self._public_keys = {
+            key: f"public_key:{index}" for index, key in enumerate(settings.public_keys)
+        }
         self._clients = dict(settings.oauth_clients)
         self._token_ttl_s = settings.token_ttl_s
         self._tokens: dict[str, tuple[str, float]] = {}
@@ -180,6 +184,16 @@ class _Accounts:
             del self._tokens[credential]
             return None
         return account
+
+    def authenticate_public(self, authorization: str | None) -> str | None:
+        """The account behind an `Authorization: Bearer pk_...` header (for `POST /tokens`,
+        which takes a public key only), or None."""
+        if authorization is None:
+            return None
+        scheme, _, credential = authorization.partition(" ")
+        if scheme.lower() != "bearer":
+            return None
+        return self._public_keys.get(credential)
 
     def issue_token(self, client_id: str, client_secret: str) -> tuple[str, int] | None:
         """A new access token and its lifetime in seconds, or None for bad credentials."""
@@ -214,15 +228,28 @@ def _status_fault(fault: Fault, retry_after: float | None) -> web.Response:
     return response
 
 
-def _api(kind: str) -> Callable[[ApiHandler], ApiHandler]:
-    """Wrap a customers handler in latency, authentication, faults and rate limiting."""
+def _answer(answer: Answer) -> web.Response:
+    if answer.codes:
+        return _invalid(list(answer.codes))
+    if answer.body is None:
+        return _empty(answer.status)
+    return web.json_response(answer.body, status=answer.status)
+
+
+def _api(kind: str, *, public_key: bool = False) -> Callable[[ApiHandler], ApiHandler]:
+    """Wrap an API handler in latency, authentication (a secret key or OAuth token; with
+    `public_key`, a public key only), faults and rate limiting."""
 
     def decorate(handler: ApiHandler) -> ApiHandler:
         @functools.wraps(handler)
         async def wrapper(self: _Api, request: web.Request) -> web.Response:
             if self.latency_s:
                 await asyncio.sleep(self.latency_s)
-            account = self.accounts.authenticate(request.headers.get(hdrs.AUTHORIZATION))
+            authorization = request.headers.get(hdrs.AUTHORIZATION)
+            if public_key:
+                account = self.accounts.authenticate_public(authorization)
+            else:
+                account = self.accounts.authenticate(authorization)
             if account is None:
                 return _empty(401)
             fault, retry_after = Fault.NONE, None
@@ -280,6 +307,7 @@ class _Api:
         self.store = store
         self.journal = journal
         self.queue = queue
+        self.instruments = InstrumentsApi(settings, store)
         self.accounts = _Accounts(settings)
         self.limiter = RateLimiter(settings.read_rate, settings.write_rate)
         self.faults = FaultPlan(settings)
@@ -320,17 +348,20 @@ class _Api:
         return "" if "/" in raw else urllib.parse.unquote(raw)
 
     async def _request_email(self, request: web.Request) -> str | None:
-        """The email a request names (in its JSON body, or as the GET path), in the store's
-        comparison form; None when it names none. Only asked when a test queued a fault."""
+        """The email a request names (in its JSON body, as the `customer` of an instrument,
+        or as the GET path), in the store's comparison form; None when it names none. Only
+        asked when a test queued a fault."""
         email: object = None
         if request.method == "GET" and request.path.startswith(_CUSTOMERS_PREFIX):
             identifier = self._identifier(request)
             email = identifier if "@" in identifier else None
         elif request.body_exists and request.content_type.endswith("json"):
             try:
-                email = parse_json_object(await request.read()).get("email")
+                body = parse_json_object(await request.read())
             except (MalformedBody, web.HTTPException):
-                email = None
+                body = {}
+            customer = body.get("customer")
+            email = customer.get("email") if isinstance(customer, dict) else body.get("email")
         return self.store.email_key_of(email) if isinstance(email, str) else None
 
     def _duplicate_email(self) -> web.Response:
@@ -357,12 +388,7 @@ class _Api:
         )
         if codes:
             return _invalid(codes)
-        record: Record = {"id": new_customer_id(), "email": fields["email"]}
-        for name in ("name", "metadata"):
-            if name in fields:
-                record[name] = fields[name]
-        if "phone" in fields:
-            record["phone"] = _phone(fields["phone"])
+        record: Record = {"id": new_customer_id(), **stored_fields(fields)}
         linked: list[str] = []
         if "default" in fields:  # the reference: instruments are saved only with a default
             linked = _union(fields.get("instruments", []), [fields["default"]])
@@ -393,11 +419,7 @@ class _Api:
         )
         if codes:
             return _invalid(codes)
-        for name in ("email", "name", "metadata"):
-            if name in fields:
-                record[name] = fields[name]  # metadata is replaced as a whole
-        if "phone" in fields:
-            record["phone"] = _phone(fields["phone"])
+        record.update(stored_fields(fields))  # metadata is replaced as a whole
         linked = _union(record.get("instruments", []), fields.get("instruments", []))
         if "default" in fields:
             linked = _union(linked, [fields["default"]])
@@ -416,6 +438,46 @@ class _Api:
         if record is None or not self.store.delete_customer(record["id"]):
             return _empty(404)
         return _empty(204)
+
+    # -- the instruments API and card tokens -------------------------------------------------
+
+    @staticmethod
+    def _instrument_id(request: web.Request) -> str:
+        """The path segment after `/instruments/`, percent-decoded once (one segment only)."""
+        raw = request.rel_url.raw_path[len(_INSTRUMENTS_PREFIX) :]
+        return "" if "/" in raw else urllib.parse.unquote(raw)
+
+    @_api("write", public_key=True)
+    async def create_token(self, request: web.Request) -> web.Response:
+        body = await self._json_body(request)
+        if isinstance(body, web.Response):
+            return body
+        return _answer(self.instruments.create_token(body))
+
+    @_api("write")
+    async def create_instrument(self, request: web.Request) -> web.Response:
+        body = await self._json_body(request)
+        if isinstance(body, web.Response):
+            return body
+        return _answer(self.instruments.create(body))
+
+    @_api("read")
+    async def get_instrument(self, request: web.Request) -> web.Response:
+        return _answer(self.instruments.get(self._instrument_id(request)))
+
+    @_api("write")
+    async def update_instrument(self, request: web.Request) -> web.Response:
+        instrument_id = self._instrument_id(request)
+        if self.instruments.find(instrument_id) is None:  # 404 before the body is read
+            return _empty(404)
+        body = await self._json_body(request)
+        if isinstance(body, web.Response):
+            return body
+        return _answer(self.instruments.update(instrument_id, body))
+
+    @_api("write")
+    async def delete_instrument(self, request: web.Request) -> web.Response:
+        return _answer(self.instruments.delete(self._instrument_id(request)))
 
     # -- OAuth -------------------------------------------------------------------------------
 
@@ -532,11 +594,6 @@ def _dumps(value: object) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def _phone(phone: dict[str, Any]) -> dict[str, Any]:
-    """The phone's known parts; other keys are dropped like unknown top-level fields."""
-    return {part: phone[part] for part in ("country_code", "number") if part in phone}
-
-
 def _union(first: list[str], second: list[str]) -> list[str]:
     """The ids of both lists, each once, in order of first appearance."""
     return list(dict.fromkeys([*first, *second]))
@@ -557,6 +614,11 @@ def build_app(settings: EmulatorSettings, store: Store) -> web.Application:
     app.router.add_get("/customers/{identifier:.+}", api.get_customer, allow_head=False)
     app.router.add_patch("/customers/{identifier:.+}", api.update_customer)
     app.router.add_delete("/customers/{identifier:.+}", api.delete_customer)
+    app.router.add_post("/instruments", api.create_instrument)
+    app.router.add_get("/instruments/{id:.+}", api.get_instrument, allow_head=False)
+    app.router.add_patch("/instruments/{id:.+}", api.update_instrument)
+    app.router.add_delete("/instruments/{id:.+}", api.delete_instrument)
+    app.router.add_post(_CARD_TOKENS_PATH, api.create_token)
     app.router.add_post("/connect/token", api.issue_token)
     app.router.add_get("/_emulator/customers", api.admin_customers, allow_head=False)
     app.router.add_get("/_emulator/instruments", api.admin_instruments, allow_head=False)

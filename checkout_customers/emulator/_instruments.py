@@ -26,6 +26,7 @@ __all__ = [
     "TEST_CARD_MASTERCARD_ID",
     "TEST_CARD_VISA_ID",
     "TEST_INSTRUMENTS",
+    "new_customer_id",
     "new_fingerprint",
     "new_instrument_id",
 ]
@@ -33,11 +34,17 @@ __all__ = [
 #: The instrument types the emulator can store, as the API's `type` discriminator spells them.
 INSTRUMENT_TYPES = ("card", "bank_account")
 
+#: A built-in Visa card every emulator knows: link it to a customer by this id.
 TEST_CARD_VISA_ID = "src_aqeal33lxk6ty2625w7smxekaq"
+#: A built-in Mastercard card every emulator knows.
 TEST_CARD_MASTERCARD_ID = "src_mnjyrmq446hrgoe4wyg7abuwcm"
+#: A built-in American Express card every emulator knows.
 TEST_CARD_AMEX_ID = "src_mcrhxsvw3m3ftenwwojdurkrnp"
+#: A built-in Discover card every emulator knows.
 TEST_CARD_DISCOVER_ID = "src_5ihrsq4s4qzhuxwobgku6bb27s"
+#: A built-in UK bank account every emulator knows.
 TEST_BANK_ACCOUNT_GB_ID = "src_q7kihflyxz3tazcjcd2yx4tr6x"
+#: A built-in French bank account every emulator knows.
 TEST_BANK_ACCOUNT_FR_ID = "src_vet5dw3twbapw5l4snuiiqfy7t"
 
 _LONDON = {
@@ -190,6 +197,11 @@ def _base32(length: int) -> str:
 def new_instrument_id() -> str:
     """A fresh instrument id: `src_` followed by 26 lowercase base32 characters."""
     return "src_" + _base32(26)
+
+
+def new_customer_id() -> str:
+    """A fresh customer id: `cus_` followed by 26 lowercase base32 characters."""
+    return "cus_" + _base32(26)
 
 
 def new_fingerprint() -> str:

@@ -26,6 +26,9 @@ __all__ = ["JournalEntry", "RecordedRequest", "RequestJournal"]
 _SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie"})
 #: Form fields of `POST /connect/token` whose value is replaced before it is kept.
 _SECRET_FORM_FIELDS = frozenset({"client_secret"})
+#: JSON fields of `POST /tokens` whose value is replaced before it is kept: the card number
+#: and its security code. A body that is not a JSON object is replaced whole.
+_SECRET_CARD_FIELDS = frozenset({"number", "cvv"})
 _REDACTED = "[redacted]"
 
 
@@ -72,6 +75,7 @@ class JournalEntry:
 
     __slots__ = (
         "body",
+        "card_secrets",
         "fault",
         "form_secrets",
         "headers",
@@ -91,6 +95,7 @@ class JournalEntry:
         request_id: str,
         *,
         form_secrets: bool = False,
+        card_secrets: bool = False,
     ) -> None:
         self.seq = 0
         self.method = method
@@ -98,6 +103,7 @@ class JournalEntry:
         self.headers = headers
         self.request_id = request_id
         self.form_secrets = form_secrets
+        self.card_secrets = card_secrets
         self.time = time.time()
         self.body: bytes | None = None
         self.status: int | None = None
@@ -110,7 +116,9 @@ class JournalEntry:
             path=self.url.raw_path,
             query=self.url.raw_query_string,
             headers=_kept_headers(self.headers),
-            body=None if self.body is None else _text(self.body, form_secrets=self.form_secrets),
+            body=None
+            if self.body is None
+            else _text(self.body, form_secrets=self.form_secrets, card_secrets=self.card_secrets),
             status=self.status,
             request_id=self.request_id,
             time=self.time,
@@ -127,14 +135,29 @@ def _kept_headers(headers: Mapping[str, str]) -> dict[str, str]:
     return kept
 
 
-def _text(body: bytes, *, form_secrets: bool) -> str:
+def _text(body: bytes, *, form_secrets: bool, card_secrets: bool = False) -> str:
     text = body.decode("utf-8", errors="replace")
+    if card_secrets:
+        return _without_card_secrets(text)
     if not form_secrets:
         return text
     pairs = urllib.parse.parse_qsl(text, keep_blank_values=True)
     return urllib.parse.urlencode(
         [(name, _REDACTED if name in _SECRET_FORM_FIELDS else value) for name, value in pairs]
     )
+
+
+def _without_card_secrets(text: str) -> str:
+    try:
+        card = json.loads(text)
+    except (ValueError, RecursionError):
+        return _REDACTED
+    if not isinstance(card, dict):
+        return _REDACTED
+    kept = {
+        name: _REDACTED if name in _SECRET_CARD_FIELDS else value for name, value in card.items()
+    }
+    return json.dumps(kept, ensure_ascii=False)
 
 
 class RequestJournal:
@@ -154,13 +177,21 @@ class RequestJournal:
         request_id: str,
         *,
         form_secrets: bool = False,
+        card_secrets: bool = False,
     ) -> JournalEntry:
         """Add a request as it arrives; its body and answer are filled in on the entry.
 
         No lock: `next()` on a count and `append` on a deque are each one C call, atomic under
         the GIL, and appends happen on the serving loop's thread only.
         """
-        entry = JournalEntry(method, url, headers, request_id, form_secrets=form_secrets)
+        entry = JournalEntry(
+            method,
+            url,
+            headers,
+            request_id,
+            form_secrets=form_secrets,
+            card_secrets=card_secrets,
+        )
         entry.seq = next(self._seq)
         self._entries.append(entry)
         return entry

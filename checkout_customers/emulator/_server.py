@@ -78,6 +78,13 @@ class RunningEmulator:
         return self.settings.secret_keys[0]
 
     @property
+    def public_key(self) -> str:
+        """The first accepted public key (for `POST /tokens`)."""
+        if not self.settings.public_keys:
+            raise LookupError("this emulator accepts no public key")
+        return self.settings.public_keys[0]
+
+    @property
     def client_id(self) -> str:
         """The first accepted OAuth client id."""
         return self._first_client()[0]

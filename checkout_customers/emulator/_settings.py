@@ -10,10 +10,12 @@ from typing import Any
 import attrs
 
 __all__ = [
+    "DEFAULT_CARD_TOKEN_TTL_S",
     "DEFAULT_CLIENT_ID",
     "DEFAULT_CLIENT_SECRET",
     "DEFAULT_JOURNAL_SIZE",
     "DEFAULT_MAX_BODY_BYTES",
+    "DEFAULT_PUBLIC_KEY",
     "DEFAULT_SECRET_KEY",
     "DEFAULT_TOKEN_TTL_S",
     "EmulatorSettings",
@@ -21,8 +23,13 @@ __all__ = [
 
 #: The secret key every emulator accepts unless told otherwise. For local use only.
 DEFAULT_SECRET_KEY = "sk_sbox_emulator_local_key"  # noqa: S105 - a documented local default
+#: The public key (for `POST /tokens` only) every emulator accepts unless told otherwise.
+DEFAULT_PUBLIC_KEY = "pk_sbox_emulator_local_key"
+#: Lifetime of the card tokens issued by `POST /tokens`, in seconds (the API's 15 minutes).
+DEFAULT_CARD_TOKEN_TTL_S = 15 * 60.0
 #: The OAuth client every emulator accepts unless told otherwise.
 DEFAULT_CLIENT_ID = "cli_emulatorlocal"
+#: The secret of `DEFAULT_CLIENT_ID`. For local use only.
 DEFAULT_CLIENT_SECRET = "emulator_local_client_secret"  # noqa: S105 - a documented local default
 #: Lifetime of the access tokens issued by `POST /connect/token`, in seconds.
 DEFAULT_TOKEN_TTL_S = 3600.0
@@ -32,6 +39,10 @@ DEFAULT_MAX_BODY_BYTES = 64 * 1024
 DEFAULT_JOURNAL_SIZE = 1000
 #: The statuses `reject_duplicate_emails` may answer.
 DUPLICATE_EMAIL_STATUSES = (409, 422)
+#: The statuses `unknown_customer_status` may answer.
+UNKNOWN_CUSTOMER_STATUSES = (404, 422)
+#: What `customer_id_email_conflict` may do.
+CUSTOMER_ID_EMAIL_CONFLICT_RULES = ("reject", "id")
 
 
 def _default_oauth_clients() -> Mapping[str, str]:
@@ -74,6 +85,19 @@ def _duplicate_email_status(value: object) -> int | None:
     raise ValueError(f"reject_duplicate_emails must be 409, 422, True or False, got {value!r}")
 
 
+def _unknown_customer_status(value: object) -> int:
+    if isinstance(value, str) and value.isdigit():
+        value = int(value)
+    if isinstance(value, int) and value in UNKNOWN_CUSTOMER_STATUSES:
+        return value
+    raise ValueError(f"unknown_customer_status must be 404 or 422, got {value!r}")
+
+
+def _check_conflict_rule(instance: object, attribute: attrs.Attribute[Any], value: str) -> None:
+    if value not in CUSTOMER_ID_EMAIL_CONFLICT_RULES:
+        raise ValueError(f"{attribute.name} must be 'reject' or 'id', got {value!r}")
+
+
 def _check_optional_non_negative(
     instance: object, attribute: attrs.Attribute[Any], value: float | None
 ) -> None:
@@ -108,7 +132,7 @@ class EmulatorSettings:
         settings = EmulatorSettings(write_rate=5, fault_drop_after_acting=0.1, seed=7)
         async with run_emulator(settings) as emulator: ...
 
-    Fault shares are probabilities in 0..1 drawn independently for each `/customers` request
+    Fault shares are probabilities in 0..1 drawn independently for each API request
     (their sum must not exceed 1); they are seeded by `seed` so a test run can be replayed.
     Raises `ValueError` for an out-of-range value.
     """
@@ -132,6 +156,14 @@ class EmulatorSettings:
         hash=False,
     )
     token_ttl_s: float = attrs.field(default=DEFAULT_TOKEN_TTL_S, validator=_check_non_negative)
+    #: Public keys accepted by `POST /tokens` (and only there); each is an account of its own.
+    public_keys: tuple[str, ...] = attrs.field(
+        default=(DEFAULT_PUBLIC_KEY,), converter=_to_tuple, validator=_check_secret_keys
+    )
+    #: Lifetime of card tokens, in seconds; the API's is 15 minutes.
+    card_token_ttl_s: float = attrs.field(
+        default=DEFAULT_CARD_TOKEN_TTL_S, validator=_check_non_negative
+    )
     #: Requests/s per account for GET; None is unlimited.
     read_rate: float | None = attrs.field(default=None, validator=_check_rate)
     #: Requests/s per account for POST, PATCH and DELETE; None is unlimited.
@@ -163,6 +195,16 @@ class EmulatorSettings:
     #: Find customers by email only in the exact letter case they were stored with. The real
     #: API's behaviour is unknown; the default ignores letter case.
     case_sensitive_emails: bool = False
+    #: Refuse `POST /instruments` without a customer to link (422 `customer_required`). Not
+    #: documented by the API; the default stores the instrument unlinked.
+    instrument_customer_required: bool = False
+    #: The status answered when `customer.id` names no customer, on creating or updating an
+    #: instrument: 422 (`customer_not_found`, the default) or 404. Not documented by the API.
+    unknown_customer_status: int = attrs.field(default=422, converter=_unknown_customer_status)
+    #: What a `customer` giving both an `id` and an `email` of another customer gets:
+    #: `"reject"` (422 `customer_email_mismatch`, the default) or `"id"` (the id wins, the
+    #: email is ignored). Not documented by the API.
+    customer_id_email_conflict: str = attrs.field(default="reject", validator=_check_conflict_rule)
     max_body_bytes: int = attrs.field(
         default=DEFAULT_MAX_BODY_BYTES, validator=attrs.validators.gt(0)
     )
@@ -174,10 +216,12 @@ class EmulatorSettings:
             raise ValueError(f"the fault shares add up to {self.fault_total}, more than 1")
         if not self.secret_keys and not self.oauth_clients:
             raise ValueError("at least one secret key or OAuth client is needed")
+        if set(self.public_keys) & set(self.secret_keys):
+            raise ValueError("a key cannot be both a public key and a secret key")
 
     @property
     def fault_total(self) -> float:
-        """The share of `/customers` requests that meet any fault."""
+        """The share of API requests that meet any fault."""
         return (
             self.fault_500
             + self.fault_drop_after_acting

@@ -6,8 +6,11 @@ the emulator (Ctrl-C included) never loses an acknowledged write.
 
 Customers are kept as their stored record (`id`, `email`, optional `name`, `phone`, `metadata`,
 `default`, and `instruments`, a list of linked instrument ids); `render()` turns a record into
-the API's retrieve shape. Every method takes a lock, so the store can be read from another
-thread than the one serving requests (the tests' introspection does that).
+the API's retrieve shape. Instruments are kept in the API's response shape, with their origin:
+built in, added by a test (`add_instrument`), or stored through `POST /instruments`; only the
+last are deleted with the customer they belong to. Card tokens (`POST /tokens`) are kept with
+their expiry and whether they were used. Every method takes a lock, so the store can be read
+from another thread than the one serving requests (the tests' introspection does that).
 """
 
 from __future__ import annotations
@@ -21,10 +24,12 @@ from typing import Any
 
 from ._instruments import TEST_INSTRUMENTS
 
-__all__ = ["Store", "email_key"]
+__all__ = ["ORIGIN_ADDED", "ORIGIN_API", "ORIGIN_BUILTIN", "Store", "email_key"]
 
 Record = dict[str, Any]
 _APPLICATION_ID = 0x434B4531  # "CKE1", stamped in every emulator database file
+#: Where an instrument came from (the `builtin` column, kept so older files still open).
+ORIGIN_ADDED, ORIGIN_BUILTIN, ORIGIN_API = 0, 1, 2
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS customers (
@@ -39,7 +44,16 @@ CREATE TABLE IF NOT EXISTS instruments (
     builtin INTEGER NOT NULL,
     instrument TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS card_tokens (
+    token TEXT PRIMARY KEY,
+    expires_at REAL NOT NULL,
+    used INTEGER NOT NULL DEFAULT 0,
+    card TEXT NOT NULL
+);
 """
+#: Used or expired tokens are forgotten this long after they expire (until then, using one
+#: again says `token_used` or `token_expired` rather than `token_invalid`).
+_TOKEN_MEMORY_S = 3600.0
 
 
 def email_key(email: str) -> str:
@@ -72,6 +86,9 @@ class Store:
         except BaseException:
             self._db.close()
             raise
+        self._restore_builtin_instruments()
+
+    def _restore_builtin_instruments(self) -> None:
         self._db.executemany(
             "INSERT OR REPLACE INTO instruments (id, builtin, instrument) VALUES (?, 1, ?)",
             [(instrument["id"], _dumps(dict(instrument))) for instrument in TEST_INSTRUMENTS],
@@ -140,10 +157,27 @@ class Store:
         self._db.execute("COMMIT")
 
     def delete_customer(self, customer_id: str) -> bool:
-        """Remove a customer; its instruments stay known but are no longer linked to it."""
-        with self._lock:
-            cursor = self._db.execute("DELETE FROM customers WHERE id = ?", (customer_id,))
-        return cursor.rowcount > 0
+        """Remove a customer and the instruments stored for it through `POST /instruments`
+        that no other customer links; built-in and test-added ones stay known (unlinked)."""
+        with self._lock, self._write_transaction(True):
+            row = self._db.execute(
+                "SELECT record FROM customers WHERE id = ?", (customer_id,)
+            ).fetchone()
+            if row is None:
+                return False
+            self._db.execute("DELETE FROM customers WHERE id = ?", (customer_id,))
+            linked = json.loads(row[0]).get("instruments") or []
+            placeholders = ",".join("?" * len(linked))
+            # Only instruments stored through the API can go: the built-in ones a migration
+            # links to every row never cost a scan of the customers.
+            stored = self._db.execute(
+                f"SELECT id FROM instruments WHERE builtin = ? AND id IN ({placeholders})",  # noqa: S608
+                (ORIGIN_API, *linked),
+            ).fetchall()
+            for (instrument_id,) in stored:
+                if not self._linking(instrument_id):
+                    self._db.execute("DELETE FROM instruments WHERE id = ?", (instrument_id,))
+        return True
 
     def customer_by_id(self, customer_id: str) -> Record | None:
         with self._lock:
@@ -194,6 +228,96 @@ class Store:
             )
         return cursor.rowcount > 0
 
+    def instrument(self, instrument_id: str) -> Record | None:
+        """One instrument in the API's shape, or None."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT instrument FROM instruments WHERE id = ?", (instrument_id,)
+            ).fetchone()
+        return None if row is None else dict(json.loads(row[0]))
+
+    def customers_linking(self, instrument_id: str) -> list[Record]:
+        """The customers linking an instrument, oldest first."""
+        with self._lock:
+            return self._linking(instrument_id)
+
+    def _linking(self, instrument_id: str) -> list[Record]:
+        # `instr` narrows the scan cheaply; the parsed list decides (the id could also be
+        # text in a customer's metadata).
+        rows = self._db.execute(
+            "SELECT record FROM customers WHERE instr(record, ?) > 0 ORDER BY seq",
+            (f'"{instrument_id}"',),
+        ).fetchall()
+        records = [dict(json.loads(row[0])) for row in rows]
+        return [record for record in records if instrument_id in (record.get("instruments") or [])]
+
+    def save(
+        self,
+        *,
+        instruments: Iterable[Record] = (),
+        customers: Iterable[Record] = (),
+        new_customer: Record | None = None,
+        deleted_instrument: str | None = None,
+        unique_email: bool = False,
+    ) -> bool:
+        """Write instruments (new ones as stored through the API), changed customers, a new
+        customer and a deleted instrument in one transaction. With `unique_email`, False (and
+        nothing written) when another customer already has the new customer's email."""
+        with self._lock, self._write_transaction(True):
+            if new_customer is not None:
+                if unique_email and self._email_taken(new_customer["email"], None):
+                    return False
+                self._db.execute(
+                    "INSERT INTO customers (id, email_key, record) VALUES (?, ?, ?)",
+                    (
+                        new_customer["id"],
+                        self._email_key(new_customer["email"]),
+                        _dumps(new_customer),
+                    ),
+                )
+            self._db.executemany(
+                "INSERT INTO instruments (id, builtin, instrument) VALUES (?, ?, ?) "
+                "ON CONFLICT (id) DO UPDATE SET instrument = excluded.instrument",
+                [(item["id"], ORIGIN_API, _dumps(item)) for item in instruments],
+            )
+            self._db.executemany(
+                "UPDATE customers SET record = ? WHERE id = ?",
+                [(_dumps(record), record["id"]) for record in customers],
+            )
+            if deleted_instrument is not None:
+                self._db.execute("DELETE FROM instruments WHERE id = ?", (deleted_instrument,))
+        return True
+
+    # -- card tokens -------------------------------------------------------------------------
+
+    def add_card_token(self, token: str, expires_at: float, card: Mapping[str, Any]) -> None:
+        """Keep a new card token (and forget those long expired)."""
+        with self._lock:
+            self._db.execute(
+                "DELETE FROM card_tokens WHERE expires_at < ?", (expires_at - _TOKEN_MEMORY_S,)
+            )
+            self._db.execute(
+                "INSERT INTO card_tokens (token, expires_at, card) VALUES (?, ?, ?)",
+                (token, expires_at, _dumps(dict(card))),
+            )
+
+    def use_card_token(self, token: str, now: float) -> Record | str:
+        """The card behind a token, marking it used; or why not: `token_invalid` (unknown),
+        `token_used` or `token_expired`. Single use holds across emulators sharing a file."""
+        with self._lock, self._write_transaction(True):
+            row = self._db.execute(
+                "SELECT expires_at, used, card FROM card_tokens WHERE token = ?", (token,)
+            ).fetchone()
+            if row is None:
+                return "token_invalid"
+            expires_at, used, card = row
+            if used:
+                return "token_used"
+            if now >= expires_at:
+                return "token_expired"
+            self._db.execute("UPDATE card_tokens SET used = 1 WHERE token = ?", (token,))
+        return dict(json.loads(card))
+
     def instrument_exists(self, instrument_id: str) -> bool:
         with self._lock:
             row = self._db.execute(
@@ -219,10 +343,13 @@ class Store:
     # -- the whole state ---------------------------------------------------------------------
 
     def reset(self) -> None:
-        """Forget every customer and every added instrument; the built-in ones stay."""
+        """Forget every customer, card token and added instrument; the built-in ones are as
+        they were at the start (an update or a delete through the API is undone)."""
         with self._lock:
             self._db.execute("DELETE FROM customers")
-            self._db.execute("DELETE FROM instruments WHERE builtin = 0")
+            self._db.execute("DELETE FROM card_tokens")
+            self._db.execute("DELETE FROM instruments WHERE builtin != ?", (ORIGIN_BUILTIN,))
+            self._restore_builtin_instruments()
 
     def render(self, record: Record) -> Record:
         """A stored customer in the API's retrieve shape, with its instruments in full."""

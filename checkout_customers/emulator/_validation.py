@@ -2,7 +2,8 @@
 
 The real API publishes no list of customer error codes, so these are the emulator's own (see
 `docs/emulator.md`): one code per problem, naming the field. The limits are the API's
-documented ones, shared with the client in `checkout_customers._limits`.
+documented ones, declared once with the client's checks in
+`checkout_customers._customer_fields`.
 
 Conventions, documented because the reference is silent: unknown top-level fields are ignored;
 a field sent as `null` counts as not sent.
@@ -11,11 +12,11 @@ a field sent as `null` counts as not sent.
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Callable
 from typing import Any
 
 from .. import _limits
+from .._customer_fields import CUSTOMER_FIELDS, CustomerFields
 
 __all__ = [
     "CREATE_FIELDS",
@@ -24,32 +25,19 @@ __all__ = [
     "check_customer_fields",
     "check_instrument",
     "parse_json_object",
+    "stored_fields",
 ]
 
-#: Every code the emulator can answer in a 422 `error_codes` list.
+#: Every code the emulator can answer in a 422 `error_codes` list: the customer fields' codes
+#: come from their declaration (`checkout_customers._customer_fields`).
 ERROR_CODES = (
     "request_body_malformed",
-    "email_required",
-    "email_invalid",
-    "email_too_long",
-    "name_invalid",
-    "name_too_long",
-    "phone_invalid",
-    "phone_country_code_invalid",
-    "phone_number_invalid",
-    "metadata_invalid",
-    "metadata_too_many_pairs",
-    "metadata_key_invalid",
-    "metadata_value_invalid",
-    "metadata_value_too_long",
-    "default_invalid",
-    "default_not_found",
-    "instruments_invalid",
-    "instrument_not_found",
+    *CUSTOMER_FIELDS.error_codes(),
     "email_already_exists",
 )
 
-CREATE_FIELDS = ("email", "name", "phone", "metadata", "default", "instruments")
+#: The fields a create or update body may carry.
+CREATE_FIELDS = CUSTOMER_FIELDS.names
 
 
 class MalformedBody(ValueError):
@@ -77,111 +65,45 @@ def parse_json_object(raw: bytes) -> dict[str, Any]:
     return value
 
 
-def _check_email(value: object) -> list[str]:
-    if not isinstance(value, str) or not value:
-        return ["email_invalid"]
-    if len(value) > _limits.EMAIL_MAX_LENGTH:
-        return ["email_too_long"]
-    if _limits.EMAIL_PATTERN.fullmatch(value) is None:
-        return ["email_invalid"]
-    return []
-
-
-def _check_name(value: object) -> list[str]:
-    if not isinstance(value, str):
-        return ["name_invalid"]
-    return ["name_too_long"] if len(value) > _limits.NAME_MAX_LENGTH else []
-
-
-def _within(value: object, bounds: tuple[int, int]) -> bool:
-    low, high = bounds
-    return isinstance(value, str) and low <= len(value) <= high
-
-
-def _check_phone(value: object) -> list[str]:
-    """Both parts are optional, as in the spec's `PhoneNumber`; a part sent must fit."""
-    if not isinstance(value, dict):
-        return ["phone_invalid"]
-    codes = []
-    if "country_code" in value and not _within(
-        value["country_code"], _limits.PHONE_COUNTRY_CODE_LENGTH
-    ):
-        codes.append("phone_country_code_invalid")
-    if "number" in value and not _within(value["number"], _limits.PHONE_NUMBER_LENGTH):
-        codes.append("phone_number_invalid")
-    return codes
-
-
-def _scalar_length(value: object) -> int | None:
-    """Length of a metadata value as text, or None when it is not a scalar."""
-    if isinstance(value, bool):
-        return len("true" if value else "false")
-    if isinstance(value, str):
-        return len(value)
-    if isinstance(value, int):
-        return len(str(value))
-    if isinstance(value, float) and math.isfinite(value):
-        return len(json.dumps(value))
-    return None
-
-
-def _check_metadata(value: object) -> list[str]:
-    if not isinstance(value, dict):
-        return ["metadata_invalid"]
-    codes = []
-    if len(value) > _limits.METADATA_MAX_PAIRS:
-        codes.append("metadata_too_many_pairs")
-    for key, item in value.items():
-        if not key or len(key) > _limits.METADATA_KEY_MAX_LENGTH:
-            codes.append("metadata_key_invalid")
-        length = _scalar_length(item)
-        if length is None:
-            codes.append("metadata_value_invalid")
-        elif length > _limits.METADATA_VALUE_MAX_LENGTH:
-            codes.append("metadata_value_too_long")
-    return codes
-
-
 def _is_instrument_id(value: object) -> bool:
     return isinstance(value, str) and _limits.INSTRUMENT_ID_PATTERN.fullmatch(value) is not None
 
 
-def _check_default(value: object, known: Callable[[str], bool]) -> list[str]:
-    if not _is_instrument_id(value):
-        return ["default_invalid"]
-    assert isinstance(value, str)
-    return [] if known(value) else ["default_not_found"]
-
-
-def _check_instruments(value: object, known: Callable[[str], bool]) -> list[str]:
-    if not isinstance(value, list) or not all(_is_instrument_id(item) for item in value):
-        return ["instruments_invalid"]
-    return [] if all(known(item) for item in value) else ["instrument_not_found"]
-
-
 def check_customer_fields(
-    body: dict[str, Any], *, creating: bool, known_instrument: Callable[[str], bool]
+    body: dict[str, Any],
+    *,
+    creating: bool,
+    known_instrument: Callable[[str], bool],
+    declared: CustomerFields = CUSTOMER_FIELDS,
 ) -> tuple[dict[str, Any], list[str]]:
     """Check a create or update body; returns (the fields sent, the error codes).
 
-    The fields are the known ones with a non-null value; the codes are in field order,
+    The fields are the declared ones with a non-null value; the codes are in field order,
     without repeats, and empty when the body is acceptable.
     """
-    fields = {name: body[name] for name in CREATE_FIELDS if body.get(name) is not None}
+    fields = {name: body[name] for name in declared.names if body.get(name) is not None}
     codes: list[str] = []
-    if creating and "email" not in fields:
-        codes.append("email_required")
-    checks: dict[str, Callable[[Any], list[str]]] = {
-        "email": _check_email,
-        "name": _check_name,
-        "phone": _check_phone,
-        "metadata": _check_metadata,
-        "default": lambda value: _check_default(value, known_instrument),
-        "instruments": lambda value: _check_instruments(value, known_instrument),
-    }
-    for name, value in fields.items():
-        codes.extend(code for code in checks[name](value) if code not in codes)
+    if creating:
+        codes.extend(f"{name}_required" for name in declared.required if name not in fields)
+    for field in declared:
+        if field.name in fields:
+            checked = field.kind.check(fields[field.name], field.name, known_instrument)
+            codes.extend(code for code in checked if code not in codes)
     return fields, codes
+
+
+def stored_fields(
+    fields: dict[str, Any], declared: CustomerFields = CUSTOMER_FIELDS
+) -> dict[str, Any]:
+    """What a customer record keeps of checked fields, but `default` and `instruments`.
+
+    Those two link instruments, by the API's rules, which the caller applies.
+    """
+    return {
+        field.name: field.kind.stored(fields[field.name])
+        for field in declared
+        if field.name in fields and not field.kind.links_instruments
+    }
 
 
 def check_instrument(body: dict[str, Any]) -> list[str]:

@@ -13,6 +13,8 @@ from collections import deque
 from collections.abc import Iterator
 from typing import Any
 
+from .._customer_fields import CUSTOMER_FIELDS, CustomerFields
+from .._field_kinds import CsvCellError
 from ._input_files import (
     MAX_LINE_CHARACTERS,
     NOT_UTF8,
@@ -26,10 +28,6 @@ from ._rows import MigrationInputError, Row, invalid_row, row_from_mapping, unre
 
 __all__ = ["CsvSource", "read_csv"]
 
-_CSV_PLAIN_COLUMNS = frozenset(
-    {"email", "name", "phone_country_code", "phone_number", "default", "instruments"}
-)
-_METADATA_PREFIX = "metadata."
 #: A CSV record that spans more physical lines than this is taken for a quoted cell that is
 #: never closed: far more than a real row holds (a name is at most 255 characters).
 _MAX_RECORD_LINES = 1000
@@ -38,8 +36,11 @@ _MAX_RECORD_LINES = 1000
 class CsvSource:
     """The rows of a CSV file (see `read_csv`); iterate it to read them, as often as needed."""
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    def __init__(
+        self, path: str | os.PathLike[str], fields: CustomerFields = CUSTOMER_FIELDS
+    ) -> None:
         self.path = os.fspath(path)
+        self._fields = fields
         check_file(path, "CSV")
         try:
             with open_text(path) as text:
@@ -48,24 +49,33 @@ class CsvSource:
             raise MigrationInputError(
                 f"{self.path}: the CSV header cannot be read: {exc}"
             ) from None
+        required = [
+            column
+            for field in fields
+            if field.required
+            for column in field.kind.csv_columns(field.name)
+        ]
         if not header or not any(cell.strip() for cell in header):
-            raise MigrationInputError(f"{self.path}: is empty; a CSV header with `email` is needed")
+            raise MigrationInputError(
+                f"{self.path}: is empty; a CSV header with `{required[0]}` is needed"
+            )
         self.columns = tuple(cell.strip() for cell in header)
         unknown = [
             column
             for column in self.columns
-            if column not in _CSV_PLAIN_COLUMNS
-            and not (column.startswith(_METADATA_PREFIX) and len(column) > len(_METADATA_PREFIX))
+            if not any(field.kind.csv_claims(field.name, column) for field in fields)
         ]
-        if "email" not in self.columns:
-            raise MigrationInputError(
-                f"{self.path}: the CSV header has no `email` column (found: "
-                f"{', '.join(self.columns[:8])})"
-            )
+        for column in required:
+            if column not in self.columns:
+                raise MigrationInputError(
+                    f"{self.path}: the CSV header has no `{column}` column (found: "
+                    f"{', '.join(self.columns[:8])})"
+                )
         if unknown:
+            # The named columns first, then the patterns such as `metadata.<key>`.
+            expected = sorted(fields.csv_columns(), key=lambda column: "<" in column)
             raise MigrationInputError(
-                f"{self.path}: unknown CSV column {unknown[0]!r}; expected email, name, "
-                "phone_country_code, phone_number, default, instruments, metadata.<key>"
+                f"{self.path}: unknown CSV column {unknown[0]!r}; expected {', '.join(expected)}"
             )
         duplicated = [column for column in self.columns if self.columns.count(column) > 1]
         if duplicated:
@@ -133,30 +143,19 @@ class CsvSource:
                 record.get("email"),
                 f"unparseable CSV: {len(cells)} cells where the header has {len(self.columns)}",
             )
+        # An empty cell means the field is absent.
+        cells_by_column = {
+            column: cell for column, cell in zip(self.columns, cells, strict=True) if cell != ""
+        }
         fields: dict[str, Any] = {}
-        metadata: dict[str, str] = {}
-        phone: dict[str, str] = {}
-        for column, cell in zip(self.columns, cells, strict=True):
-            if cell == "":
-                continue  # an empty cell means the field is absent
-            if column.startswith(_METADATA_PREFIX):
-                metadata[column[len(_METADATA_PREFIX) :]] = cell
-            elif column == "phone_country_code":
-                phone["country_code"] = cell.strip()
-            elif column == "phone_number":
-                phone["number"] = cell.strip()
-            elif column == "instruments":
-                fields["instruments"] = cell.split()
-            else:
-                fields[column] = cell.strip() if column in ("default", "email") else cell
-        if phone:
-            if len(phone) != 2:
-                missing = "phone_number" if "country_code" in phone else "phone_country_code"
-                return invalid_row(line, fields.get("email"), f"phone: {missing} is missing")
-            fields["phone"] = phone
-        if metadata:
-            fields["metadata"] = metadata
-        return row_from_mapping(line, fields)
+        for field in self._fields:
+            try:
+                value = field.kind.from_csv(field.name, cells_by_column)
+            except CsvCellError as exc:
+                return invalid_row(line, fields.get("email"), str(exc))
+            if value is not None:
+                fields[field.name] = value
+        return row_from_mapping(line, fields, self._fields)
 
     def count_rows(self) -> int:
         """How many rows the file holds now (blank lines excluded); reads the whole file."""

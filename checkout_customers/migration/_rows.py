@@ -19,9 +19,10 @@ from typing import Any
 import attrs
 
 from .. import _limits
+from .._customer_fields import CUSTOMER_FIELDS, CustomerFields
 from .._errors import CheckoutArgumentError
+from .._request_bodies import create_body
 from .._transport import json_text
-from .._validation import create_body
 from ._email_key import email_key, normalise_email
 
 __all__ = [
@@ -35,7 +36,7 @@ __all__ = [
 ]
 
 #: The fields of a create request, as the API and the JSONL input spell them.
-CREATE_FIELDS = ("email", "name", "phone", "metadata", "default", "instruments")
+CREATE_FIELDS = CUSTOMER_FIELDS.names
 
 
 class MigrationInputError(CheckoutArgumentError):
@@ -116,9 +117,11 @@ def _lookup_spelling(email: str, key: str) -> str | None:
     return spelling
 
 
-def row_from_mapping(line: int, fields: Mapping[str, Any]) -> Row:
+def row_from_mapping(
+    line: int, fields: Mapping[str, Any], declared: CustomerFields = CUSTOMER_FIELDS
+) -> Row:
     """Validate one create request (as JSONL carries it) into a `Row`."""
-    unknown = [str(key) for key in fields if key not in CREATE_FIELDS]
+    unknown = [str(key) for key in fields if key not in declared.names]
     email = fields.get("email")
     if unknown:
         return invalid_row(line, email, f"unknown field {unknown[0]!r}")
@@ -128,9 +131,9 @@ def row_from_mapping(line: int, fields: Mapping[str, Any]) -> Row:
         return invalid_row(line, None, f"email: must be a string, not {type(email).__name__}")
     try:
         key = email_key(email)
-        arguments = {name: fields.get(name) for name in CREATE_FIELDS}
+        arguments = {name: fields.get(name) for name in declared.names}
         arguments["email"] = key
-        body = create_body(**arguments)
+        body = create_body(arguments, declared)
     except CheckoutArgumentError as exc:
         return invalid_row(line, email, str(exc))
     return Row(

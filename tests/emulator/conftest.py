@@ -19,6 +19,7 @@ from checkout_customers.emulator import RunningEmulator, run_emulator
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 OPENAPI_SPEC = REPO_ROOT.parent / "shared" / "reference" / "checkout-customers-openapi.yaml"
+INSTRUMENTS_SPEC = REPO_ROOT.parent / "shared" / "reference" / "checkout-instruments-openapi.yaml"
 
 
 @pytest.fixture

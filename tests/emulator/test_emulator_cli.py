@@ -17,7 +17,7 @@ import pytest
 
 from checkout_customers.cli import main
 from checkout_customers.cli._emulator_command import _settings_fields, register
-from checkout_customers.emulator import DEFAULT_SECRET_KEY, EmulatorSettings
+from checkout_customers.emulator import DEFAULT_PUBLIC_KEY, DEFAULT_SECRET_KEY, EmulatorSettings
 
 START_TIMEOUT_S = 10.0
 _LAUNCH = "import sys; from checkout_customers.cli import main; sys.exit(main())"
@@ -109,6 +109,10 @@ def test_state_in_db_survives_a_process_restart(tmp_path: Path) -> None:
         (["--reject-duplicate-emails", "404"], "expected 409 or 422"),
         (["--retry-after", "-1"], "must be zero or more"),
         (["--journal-size", "many"], "not a whole number"),
+        (["--unknown-customer-status", "500"], "invalid choice"),
+        (["--customer-id-email-conflict", "merge"], "invalid choice"),
+        (["--public-key", "pk sbox"], "without spaces"),
+        (["--public-key", DEFAULT_SECRET_KEY], "both a public key and a secret key"),
     ],
 )
 def test_bad_flags_exit_2_with_a_clear_message(
@@ -142,6 +146,38 @@ def test_a_non_loopback_host_needs_the_flag_and_warns(capsys: pytest.CaptureFixt
         ),
         (["--reject-duplicate-emails", "422"], {"reject_duplicate_emails": 422}),
         (["--reject-duplicate-emails", "409"], {"reject_duplicate_emails": 409}),
+        (
+            [],
+            {
+                "public_keys": (DEFAULT_PUBLIC_KEY,),
+                "card_token_ttl_s": 900.0,
+                "instrument_customer_required": False,
+                "unknown_customer_status": 422,
+                "customer_id_email_conflict": "reject",
+            },
+        ),
+        (
+            [
+                "--public-key",
+                "pk_sbox_one",
+                "--public-key",
+                "pk_sbox_two",
+                "--card-token-ttl",
+                "0.5",
+                "--instrument-customer-required",
+                "--unknown-customer-status",
+                "404",
+                "--customer-id-email-conflict",
+                "id",
+            ],
+            {
+                "public_keys": ("pk_sbox_one", "pk_sbox_two"),
+                "card_token_ttl_s": 0.5,
+                "instrument_customer_required": True,
+                "unknown_customer_status": 404,
+                "customer_id_email_conflict": "id",
+            },
+        ),
     ],
 )
 def test_control_flags_become_settings(flags: list[str], expected: dict[str, object]) -> None:

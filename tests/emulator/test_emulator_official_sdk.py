@@ -1,12 +1,14 @@
-"""The official `checkout-sdk` (pinned 4.8.1) against the emulator: proof of the wire format.
+"""The official `checkout-sdk` (pinned 4.8.1) against the emulator: proof of the wire format,
+for customers, and for its tokens and instruments clients.
 
 The SDK is pointed at the emulator through a custom `Environment`; its legacy-domain switch
-keeps it from prefixing the host with a merchant subdomain. Its key check wants
-`sk_sbox_` + 27 base32 characters, so the emulator is given such a key.
+keeps it from prefixing the host with a merchant subdomain. Its key checks want
+`sk_sbox_` / `pk_sbox_` + 27 base32 characters, so the emulator is given such keys.
 """
 
 from __future__ import annotations
 
+import datetime
 import warnings
 from collections.abc import Iterator
 from typing import Any
@@ -14,14 +16,23 @@ from typing import Any
 import pytest
 from checkout_sdk.checkout_sdk import CheckoutSdk
 from checkout_sdk.common.common import Phone
+from checkout_sdk.common.enums import Country, Currency
 from checkout_sdk.customers.customers import CustomerRequest
 from checkout_sdk.environment import Environment
 from checkout_sdk.exception import CheckoutApiException
+from checkout_sdk.instruments.instruments import (
+    CreateBankAccountInstrumentRequest,
+    CreateCustomerInstrumentRequest,
+    CreateTokenInstrumentRequest,
+    UpdateCardInstrumentRequest,
+)
 from checkout_sdk.oauth_scopes import OAuthScopes
+from checkout_sdk.tokens.tokens import CardTokenRequest
 
 from checkout_customers.emulator import TEST_CARD_VISA_ID, RunningEmulator, emulator_thread
 
 SDK_SECRET_KEY = "sk_sbox_" + "m" * 26 + "q"
+SDK_PUBLIC_KEY = "pk_sbox_" + "n" * 26 + "q"
 SDK_CLIENT_ID = "cli_officialsdk01"
 SDK_CLIENT_SECRET = "official-sdk-secret"
 
@@ -29,7 +40,9 @@ SDK_CLIENT_SECRET = "official-sdk-secret"
 @pytest.fixture
 def emulator() -> Iterator[RunningEmulator]:
     with emulator_thread(
-        secret_keys=(SDK_SECRET_KEY,), oauth_clients={SDK_CLIENT_ID: SDK_CLIENT_SECRET}
+        secret_keys=(SDK_SECRET_KEY,),
+        public_keys=(SDK_PUBLIC_KEY,),
+        oauth_clients={SDK_CLIENT_ID: SDK_CLIENT_SECRET},
     ) as running:
         yield running
 
@@ -107,3 +120,89 @@ def test_the_official_sdk_runs_the_lifecycle_with_oauth(emulator: RunningEmulato
     api = _build(builder)
 
     _lifecycle(api)
+
+
+def _instruments_lifecycle(api: Any) -> None:
+    """Tokenise a test card, store it for a new customer, read, update, delete it."""
+    card = CardTokenRequest()
+    card.number = "4543474002249996"
+    card.expiry_month = 6
+    card.expiry_year = datetime.date.today().year + 1
+    card.cvv = "956"
+    card.name = "Official SDK"
+    token = api.tokens.request_card_token(card)
+    assert token.http_metadata.status_code == 201
+    assert (token.last4, token.bin, token.scheme) == ("9996", "454347", "VISA")
+
+    request = CreateTokenInstrumentRequest()
+    request.token = token.token
+    customer = CreateCustomerInstrumentRequest()
+    customer.email = "official.sdk.card@example.com"
+    customer.name = "Official SDK"
+    customer.default = True
+    request.customer = customer
+    created = api.instruments.create(request)
+    assert created.http_metadata.status_code == 201
+    assert created.type == "card"
+    instrument_id = created.id
+
+    got = api.instruments.get(instrument_id)
+    assert (got.last4, got.customer.email, got.customer.default) == (
+        "9996",
+        "official.sdk.card@example.com",
+        True,
+    )
+    owner = api.customers.get(created.customer.id)
+    assert owner.default == instrument_id
+    assert owner.instruments[0].id == instrument_id
+
+    update = UpdateCardInstrumentRequest()
+    update.expiry_year = datetime.date.today().year + 2
+    update.name = "Renamed by the SDK"
+    updated = api.instruments.update(instrument_id, update)
+    assert updated.http_metadata.status_code == 200
+    assert updated.fingerprint == created.fingerprint
+    assert api.instruments.get(instrument_id).name == "Renamed by the SDK"
+
+    assert api.instruments.delete(instrument_id).http_metadata.status_code == 204
+    with pytest.raises(CheckoutApiException) as raised:
+        api.instruments.get(instrument_id)
+    assert raised.value.http_metadata.status_code == 404
+    assert api.customers.get(created.customer.id).instruments == []
+
+
+def test_the_official_sdk_tokenises_and_stores_a_card(emulator: RunningEmulator) -> None:
+    builder = (
+        CheckoutSdk.builder()
+        .secret_key(SDK_SECRET_KEY)
+        .public_key(SDK_PUBLIC_KEY)
+        .environment(_environment(emulator))
+    )
+    api = _build(builder)
+
+    _instruments_lifecycle(api)
+
+
+def test_the_official_sdk_stores_a_bank_account_with_oauth(emulator: RunningEmulator) -> None:
+    builder = (
+        CheckoutSdk.builder()
+        .oauth()
+        .client_credentials(SDK_CLIENT_ID, SDK_CLIENT_SECRET)
+        .scopes([OAuthScopes.VAULT_INSTRUMENTS])
+        .environment(_environment(emulator))
+    )
+    api = _build(builder)
+    request = CreateBankAccountInstrumentRequest()
+    request.currency = Currency.GBP
+    request.country = Country.GB
+    request.iban = "GB33BUKB20201555555555"
+    customer = CreateCustomerInstrumentRequest()
+    customer.email = "official.sdk.bank@example.com"
+    request.customer = customer
+
+    created = api.instruments.create(request)
+
+    assert created.http_metadata.status_code == 201
+    got = api.instruments.get(created.id)
+    assert (got.type, got.currency, got.country) == ("bank_account", "GBP", "GB")
+    assert api.customers.get("official.sdk.bank@example.com").default == created.id

@@ -10,6 +10,7 @@ import pytest
 import checkout_customers.emulator as emulator_package
 from checkout_customers.emulator import (
     DEFAULT_CLIENT_ID,
+    DEFAULT_PUBLIC_KEY,
     DEFAULT_SECRET_KEY,
     TEST_INSTRUMENTS,
     EmulatorSettings,
@@ -23,17 +24,21 @@ def test_exported_names_are_sorted_and_importable() -> None:
     exported = emulator_package.__all__
 
     assert exported == [
+        "DEFAULT_CARD_TOKEN_TTL_S",
         "DEFAULT_CLIENT_ID",
         "DEFAULT_CLIENT_SECRET",
         "DEFAULT_JOURNAL_SIZE",
+        "DEFAULT_PUBLIC_KEY",
         "DEFAULT_SECRET_KEY",
         "ERROR_CODES",
         "FAULT_KINDS",
+        "INSTRUMENT_ERROR_CODES",
         "TEST_BANK_ACCOUNT_FR_ID",
         "TEST_BANK_ACCOUNT_GB_ID",
         "TEST_CARD_AMEX_ID",
         "TEST_CARD_DISCOVER_ID",
         "TEST_CARD_MASTERCARD_ID",
+        "TEST_CARD_NUMBERS",
         "TEST_CARD_VISA_ID",
         "TEST_INSTRUMENTS",
         "EmulatorSettings",
@@ -50,6 +55,7 @@ def test_exported_names_are_sorted_and_importable() -> None:
 
 def test_default_credentials_have_the_shapes_of_real_ones() -> None:
     assert re.fullmatch(r"sk_[A-Za-z0-9_-]{8,}", DEFAULT_SECRET_KEY)
+    assert re.fullmatch(r"pk_sbox_[A-Za-z0-9_-]{8,}", DEFAULT_PUBLIC_KEY)
     assert re.fullmatch(r"cli_[a-z0-9]{8,}", DEFAULT_CLIENT_ID)
 
 

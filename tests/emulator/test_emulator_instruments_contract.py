@@ -1,0 +1,203 @@
+"""Contract: schemathesis drives the instruments and tokens endpoints from the official extract.
+
+The spec is read from `shared/reference/` beside the repository, never copied into it. `POST
+/tokens` takes a public key and the instruments endpoints a secret key, so schemathesis runs
+twice, once per credential, each on the operations that credential may call. A second test
+calls every operation with real data (a token, stored instruments of both types) and validates
+each answer against the spec's schemas, which random data seldom reaches; there the schema the
+`type` discriminator names is checked explicitly (schemathesis checks only the base schema's
+`type` and `id`, the discriminator being no JSON Schema keyword).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import jsonschema_rs
+import pytest
+import schemathesis
+import yaml
+
+from checkout_customers.emulator import TEST_BANK_ACCOUNT_GB_ID, TEST_CARD_VISA_ID, emulator_thread
+
+from .conftest import INSTRUMENTS_SPEC
+
+CASES_PER_OPERATION = 50
+SEED = 1
+PHASES = ("examples", "coverage", "fuzzing", "stateful")
+
+
+def _conforms(instance: Any, schema_name: str) -> None:
+    """Validate against one of the spec's component schemas (OpenAPI 3.0: JSON Schema 4)."""
+    spec = yaml.safe_load(INSTRUMENTS_SPEC.read_text())
+    schema = {"$ref": f"#/components/schemas/{schema_name}", "components": spec["components"]}
+    errors = [
+        error.message for error in jsonschema_rs.Draft4Validator(schema).iter_errors(instance)
+    ]
+    assert errors == [], f"{schema_name}: {errors}"
+
+
+def test_the_instruments_spec_is_beside_the_repository() -> None:
+    assert INSTRUMENTS_SPEC.is_file(), f"the contract test needs {INSTRUMENTS_SPEC}"
+
+
+def _schemathesis(tmp_path: Path, base_url: str, key: str, selection: list[str]) -> Any:
+    report = tmp_path / f"schemathesis-{selection[1].strip('/')}.json"
+    completed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "schemathesis.cli",
+            "run",
+            str(INSTRUMENTS_SPEC),
+            "--url",
+            base_url,
+            "--header",
+            f"Authorization: Bearer {key}",
+            *selection,
+            "--seed",
+            str(SEED),
+            "--max-examples",
+            str(CASES_PER_OPERATION),
+            "--phases",
+            ",".join(PHASES),
+            "--exclude-checks",
+            "positive_data_acceptance",
+            "--continue-on-failure",
+            "--generation-database",
+            "none",
+            "--no-color",
+            "--report",
+            "json",
+            "--report-json-path",
+            str(report),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+        cwd=tmp_path,
+    )
+    assert completed.returncode == 0, completed.stdout[-6000:] + completed.stderr[-2000:]
+    return json.loads(report.read_text())
+
+
+def _assert_clean(summary: Any, operations: int) -> None:
+    assert summary["failures"] == []
+    assert summary["errors"] == []
+    assert summary["test_cases"]["unique_failures"] == 0
+    assert summary["operations"]["tested"] == operations
+    assert summary["test_cases"]["generated"] >= operations * CASES_PER_OPERATION
+
+
+@pytest.mark.slow
+def test_schemathesis_finds_no_failure_on_instruments_or_tokens(tmp_path: Path) -> None:
+    """The `schemathesis run` a user would type, once per credential.
+
+    As for customers, every check runs except `positive_data_acceptance`: what the spec keeps
+    in prose (a token must exist and be unused, a card unexpired, a customer id known) makes
+    a body its schemas allow rightly get 422, which the spec documents.
+    """
+    with emulator_thread() as emulator:
+        instruments = _schemathesis(
+            tmp_path, emulator.base_url, emulator.secret_key, ["--exclude-path", "/tokens"]
+        )
+        tokens = _schemathesis(
+            tmp_path, emulator.base_url, emulator.public_key, ["--include-path", "/tokens"]
+        )
+
+    _assert_clean(instruments, 4)
+    assert instruments["phases"] == {
+        phase: {"status": "success", "skip_reason": None} for phase in PHASES
+    }
+    _assert_clean(tokens, 1)
+    # One operation has no stateful links to follow; the other three phases all ran.
+    assert {phase: tokens["phases"][phase]["status"] for phase in PHASES} == {
+        "examples": "success",
+        "coverage": "success",
+        "fuzzing": "success",
+        "stateful": "skip",
+    }
+
+
+def test_every_operation_answers_as_the_spec_says_with_real_data() -> None:
+    schema = schemathesis.openapi.from_path(INSTRUMENTS_SPEC)
+    with emulator_thread() as emulator:
+        secret = {"Authorization": f"Bearer {emulator.secret_key}"}
+        public = {"Authorization": f"Bearer {emulator.public_key}"}
+
+        def call(path: str, method: str, headers: dict[str, str], **case: Any) -> Any:
+            operation = schema[path][method]
+            if "body" in case:
+                case["media_type"] = "application/json"
+            made = operation.Case(**case)
+            return made.call_and_validate(base_url=emulator.base_url, headers=headers)
+
+        tokenised = call(
+            "/tokens",
+            "POST",
+            public,
+            body={
+                "type": "card",
+                "number": "4543474002249996",
+                "expiry_month": 6,
+                "expiry_year": 2040,
+                "name": "Bruce Wayne",
+                "cvv": "956",
+                "billing_address": {"address_line1": "1007 Mountain Drive", "country": "US"},
+                "phone": {"country_code": "+1", "number": "415 555 2671"},
+            },
+        ).json()
+        _conforms(tokenised, "01_CardTokenResponse")
+        token = tokenised["token"]
+        card = call(
+            "/instruments",
+            "POST",
+            secret,
+            body={
+                "type": "token",
+                "token": token,
+                "customer": {"email": "contract@example.com", "name": "Bruce", "default": True},
+            },
+        ).json()
+        _conforms(card, "StoreTokenInstrumentResponse")
+        bank = call(
+            "/instruments",
+            "POST",
+            secret,
+            body={
+                "type": "bank_account",
+                "currency": "GBP",
+                "country": "GB",
+                "account_type": "current",
+                "iban": "GB33BUKB20201555555555",
+                "account_holder": {"type": "individual", "date_of_birth": "1986-01-01"},
+                "customer": {"id": card["customer"]["id"]},
+            },
+        ).json()
+        _conforms(bank, "StoreBankAccountInstrumentResponse")
+
+        for instrument_id, shape in (
+            (card["id"], "RetrieveCardInstrumentResponse"),
+            (bank["id"], "RetrieveBankAccountInstrumentResponse"),
+            (TEST_CARD_VISA_ID, "RetrieveCardInstrumentResponse"),
+            (TEST_BANK_ACCOUNT_GB_ID, "RetrieveBankAccountInstrumentResponse"),
+        ):
+            got = call("/instruments/{id}", "GET", secret, path_parameters={"id": instrument_id})
+            assert got.json()["id"] == instrument_id
+            _conforms(got.json(), shape)
+        updated = call(
+            "/instruments/{id}",
+            "PATCH",
+            secret,
+            path_parameters={"id": card["id"]},
+            body={"expiry_year": 2041, "customer": {"default": True}},
+        )
+        assert updated.json() == {"type": "card", "fingerprint": card["fingerprint"]}
+        _conforms(updated.json(), "UpdateCardInstrumentResponse")
+        deleted = call("/instruments/{id}", "DELETE", secret, path_parameters={"id": bank["id"]})
+        assert deleted.status_code == 204
