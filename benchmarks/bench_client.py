@@ -166,10 +166,10 @@ def main() -> int:
             measure(base_url, names, args.operations, args.concurrency, args.requests, args.rounds)
         )
         elapsed = time.perf_counter() - started
-        from checkout_customers._json import SPEEDUPS
+        from checkout_customers._json import speedups
 
         print(
-            f"speedups (orjson) {'on' if SPEEDUPS else 'off'}; "
+            f"speedups (orjson) {'on' if speedups() else 'off'}; "
             f"python {sys.version.split()[0]}, {os.cpu_count()} cores, load average "
             f"{load_before} before / {load_average()} after, {args.rounds} alternating rounds "
             f"of {args.requests} requests per contender, fixed-body server in a child process, "

@@ -11,33 +11,47 @@ result, or the error, is always the standard library's.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
-__all__ = ["SPEEDUPS", "loads"]
+__all__ = ["loads", "speedups"]
 
-try:
-    import orjson
-except ImportError:  # the core needs nothing beyond the standard library
-    SPEEDUPS = False
+# Chosen on the first answer rather than at import: `import checkout_customers` then costs the
+# same with the extra or without it (benchmarks/bench_import.py).
+_decode: Callable[[bytes], Any] | None = None
 
-    def loads(payload: bytes) -> Any:
-        """`json.loads(payload)`."""
-        return json.loads(payload)
 
-else:
-    SPEEDUPS = True
-    _orjson_loads = orjson.loads
-    _OrjsonError = orjson.JSONDecodeError
+def loads(payload: bytes) -> Any:
+    """What `json.loads(payload)` returns or raises, found faster when orjson can."""
+    return (_decode or _choose())(payload)
+
+
+def speedups() -> bool:
+    """Whether answers are decoded with orjson (the `speedups` extra is installed)."""
+    return (_decode or _choose()) is not json.loads
+
+
+def _choose() -> Callable[[bytes], Any]:
+    global _decode
+    try:
+        import orjson
+    except ImportError:  # the core needs nothing beyond the standard library
+        _decode = json.loads
+        return _decode
+    orjson_loads = orjson.loads
+    orjson_error = orjson.JSONDecodeError
     # Digits to "9", every other byte to " ": then a run of 19 digits is a substring search,
     # both in C (a regular expression takes longer than decoding).
-    _DIGITS = bytes(0x39 if 0x30 <= byte <= 0x39 else 0x20 for byte in range(256))
-    _NINETEEN_DIGITS = b"9" * 19
+    digits = bytes(0x39 if 0x30 <= byte <= 0x39 else 0x20 for byte in range(256))
+    nineteen_digits = b"9" * 19
 
-    def loads(payload: bytes) -> Any:
-        """What `json.loads(payload)` returns or raises, found faster when orjson can."""
-        if _NINETEEN_DIGITS in payload.translate(_DIGITS):
+    def decode(payload: bytes) -> Any:
+        if nineteen_digits in payload.translate(digits):
             return json.loads(payload)
         try:
-            return _orjson_loads(payload)
-        except _OrjsonError:
+            return orjson_loads(payload)
+        except orjson_error:
             return json.loads(payload)
+
+    _decode = decode
+    return decode
