@@ -1,156 +1,188 @@
-"""Client overhead: customers.get and customers.create against baselines, in one run.
+"""Client CPU per request: `AsyncClient` against a raw aiohttp pool doing the same requests.
 
-    python benchmarks/bench_client.py [--requests N] [--concurrency C]
+    python benchmarks/bench_client.py [--requests N] [--rounds R] [--concurrency 1 16 64]
+                                      [--operations get create update delete] [--no-layers]
+                                      [--profile OPERATION]
 
-The emulator runs in a child process (its own core), unthrottled. Each contender does the same
-bounded work over loopback: N GETs of one customer by id, then N creates. Figures are medians
-over interleaved rounds, in operations per second, and the median of each round's ratio to raw
-aiohttp (the ceiling: no validation, no models).
+What is measured is the client process's own CPU time (`time.process_time`) per request, not
+throughput: on a machine whose cores the server shares, throughput says more about the server
+than about the client. The server answers fixed bodies (`_fixed_server.py`) in a child process.
+For each operation (`get` of a realistic customer, `create`, `update`, `delete`) and each
+concurrency, every round runs N requests of each contender, in an order that flips every
+round; the SDK/raw ratio is taken within a round and its median over the rounds is reported
+with the middle half of the rounds' ratios (the noise). Target: SDK/raw <= 1.15.
 
-Contenders:
-- raw aiohttp: one ClientSession, C concurrent workers, `json.loads` of the body;
-- AsyncClient: `await cko.customers.get(...)`, C concurrent workers;
-- checkout-sdk (the official package, requests-based): sequential, and with C threads.
+The contenders `backend` and `transport` are the SDK cut at a layer (see `_contenders.py`);
+with the steps timed in isolation (`_layers.py`) they make the table of where the
+microseconds over raw go. `--profile get` runs the SDK alone under cProfile instead and prints
+the functions that cost the most.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
+import io
 import os
-import statistics
+import pstats
 import sys
 import time
-from collections.abc import Awaitable, Callable
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from collections import defaultdict
 
-import aiohttp
-from _emulator_process import SECRET_KEY, emulator_process
-from _official_sdk import official_api
+if "--no-speedups" in sys.argv:  # before the SDK is imported: measure the core alone
+    sys.modules["orjson"] = None  # type: ignore[assignment]
 
-from checkout_customers import AsyncClient
+from _contenders import CONTENDERS, LAYERS, OPERATIONS, Contender, open_contender
+from _fixed_server import fixed_server
+from _layers import isolated_steps
+from _measure import Sample, load_average, run_requests, spread
 
-
-async def timed_async(total: int, concurrency: int, one: Callable[[int], Awaitable[Any]]) -> float:
-    indexes = iter(range(total))
-
-    async def worker() -> None:
-        for index in indexes:
-            await one(index)
-
-    started = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
-    return total / (time.perf_counter() - started)
+TARGET = 1.15
+Figures = dict[tuple[str, int], dict[str, list[Sample]]]
 
 
-def timed_threads(total: int, threads: int, one: Callable[[int], Any]) -> float:
-    started = time.perf_counter()
-    if threads == 1:
-        for index in range(total):
-            one(index)
-    else:
-        with ThreadPoolExecutor(threads) as pool:
-            list(pool.map(one, range(total)))
-    return total / (time.perf_counter() - started)
+async def measure(
+    base_url: str,
+    names: tuple[str, ...],
+    operations: list[str],
+    concurrencies: list[int],
+    requests: int,
+    rounds: int,
+) -> Figures:
+    contenders = [await open_contender(name, base_url) for name in names]
+    figures: Figures = {}
+    try:
+        for contender in contenders:  # warm: connections, caches, first-call imports
+            for operation in operations:
+                await run_requests(contender.operation(operation), 50, max(concurrencies))
+        for operation in operations:
+            for concurrency in concurrencies:
+                samples: dict[str, list[Sample]] = defaultdict(list)
+                for round_number in range(rounds):
+                    order: list[Contender] = (
+                        contenders if round_number % 2 == 0 else contenders[::-1]
+                    )
+                    for contender in order:
+                        sample = await run_requests(
+                            contender.operation(operation), requests, concurrency
+                        )
+                        samples[contender.name].append(sample)
+                figures[operation, concurrency] = samples
+                print(f"  measured {operation} at concurrency {concurrency}", file=sys.stderr)
+    finally:
+        for contender in contenders:
+            await contender.aclose()
+    return figures
 
 
-async def raw_aiohttp(base_url: str, total: int, concurrency: int) -> dict[str, float]:
-    headers = {"Authorization": f"Bearer {SECRET_KEY}"}
-    async with aiohttp.ClientSession(headers=headers) as session:
-        async with session.post(f"{base_url}/customers", json={"email": "seed@x.com"}) as r:
-            customer_id = (await r.json())["id"]
-
-        async def get(_: int) -> None:
-            async with session.get(f"{base_url}/customers/{customer_id}") as response:
-                await response.json()
-
-        async def create(index: int) -> None:
-            body = {"email": f"raw{index}@x.com", "name": "Raw"}
-            async with session.post(f"{base_url}/customers", json=body) as response:
-                await response.json()
-
-        return {
-            "get": await timed_async(total, concurrency, get),
-            "create": await timed_async(total, concurrency, create),
-        }
-
-
-async def async_client(base_url: str, total: int, concurrency: int) -> dict[str, float]:
-    async with AsyncClient(secret_key=SECRET_KEY, base_url=base_url) as cko:
-        customer_id = (await cko.customers.create(email="seed@x.com")).id
-        return {
-            "get": await timed_async(total, concurrency, lambda _: cko.customers.get(customer_id)),
-            "create": await timed_async(
-                total,
-                concurrency,
-                lambda index: cko.customers.create(email=f"sdk{index}@x.com", name="SDK"),
-            ),
-        }
-
-
-def official_sdk(base_url: str, total: int, threads: int) -> dict[str, float]:
-    from checkout_sdk.customers.customers import CustomerRequest
-
-    api = official_api(base_url)
-    seed = CustomerRequest()
-    seed.email = "seed@x.com"
-    customer_id = api.customers.create(seed).id
-
-    def create(index: int) -> None:
-        request = CustomerRequest()
-        request.email = f"official{threads}-{index}@x.com"
-        request.name = "Official"
-        api.customers.create(request)
-
-    return {
-        "get": timed_threads(total, threads, lambda _: api.customers.get(customer_id)),
-        "create": timed_threads(total, threads, create),
-    }
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--requests", type=int, default=1000)
-    parser.add_argument("--concurrency", type=int, default=16)
-    parser.add_argument("--rounds", type=int, default=9, help="interleaved rounds")
-    args = parser.parse_args()
-    total, concurrency = args.requests, args.concurrency
-
-    contenders: dict[str, Callable[[str], dict[str, float]]] = {
-        "raw aiohttp": lambda url: asyncio.run(raw_aiohttp(url, total, concurrency)),
-        "AsyncClient": lambda url: asyncio.run(async_client(url, total, concurrency)),
-        "checkout-sdk, 1 thread": lambda url: official_sdk(url, total // 4, 1),
-        f"checkout-sdk, {concurrency} threads": lambda url: official_sdk(url, total, concurrency),
-    }
-    rounds: dict[str, list[dict[str, float]]] = {name: [] for name in contenders}
-    with emulator_process() as base_url:
-        # Rounds alternate the contenders, and ratios are taken within a round, so that drift
-        # in a shared machine affects all alike; medians ignore the rounds hit by a burst.
-        for _ in range(args.rounds):
-            for name, run in contenders.items():
-                rounds[name].append(run(base_url))
-
+def report(figures: Figures, names: tuple[str, ...]) -> bool:
+    """Print the ratio table; True when every SDK/raw ratio meets the target."""
+    print("\nClient CPU per request, µs (median [middle half] of the rounds), SDK/raw ratio:")
     print(
-        f"python {sys.version.split()[0]}, {os.cpu_count()} cores, {total} requests per "
-        f"operation, concurrency {concurrency}, medians of {args.rounds} interleaved rounds, "
-        "emulator in a child process"
+        f"{'operation':<10}{'conc':>5}{'raw µs':>18}{'SDK µs':>18}{'SDK/raw':>20}"
+        f"{'target':>8}  {'':<8}{'raw/s wall':>11}{'SDK/s wall':>11}"
     )
-    baseline = rounds["raw aiohttp"]
-    print(f"{'contender':<26}{'get/s':>9}{'ratio':>8}{'create/s':>10}{'ratio':>8}")
-    for name, figures in rounds.items():
-        rate = {op: statistics.median(one[op] for one in figures) for op in ("get", "create")}
-        ratio = {
-            op: statistics.median(
-                mine[op] / raw[op] for mine, raw in zip(figures, baseline, strict=True)
-            )
-            for op in ("get", "create")
-        }
+    every_met = True
+    for (operation, concurrency), samples in figures.items():
+        raw, sdk = samples["raw"], samples["sdk"]
+        ratio = spread([mine.cpu / base.cpu for mine, base in zip(sdk, raw, strict=True)])
+        met = ratio.median <= TARGET
+        every_met &= met
+        raw_cpu = spread([one.cpu * 1e6 for one in raw])
+        sdk_cpu = spread([one.cpu * 1e6 for one in sdk])
+        raw_rate = 1 / spread([one.wall for one in raw]).median
+        sdk_rate = 1 / spread([one.wall for one in sdk]).median
         print(
-            f"{name:<26}{rate['get']:>9.0f}{ratio['get']:>8.2f}"
-            f"{rate['create']:>10.0f}{ratio['create']:>8.2f}"
+            f"{operation:<10}{concurrency:>5}{raw_cpu:>18.0f}{sdk_cpu:>18.0f}{ratio:>20.2f}"
+            f"{'<= ' + format(TARGET, '.2f'):>8}  {'met' if met else 'NOT MET':<8}"
+            f"{raw_rate:>11.0f}{sdk_rate:>11.0f}"
         )
+    if any(layer in names for layer in LAYERS):
+        print("\nWhere the µs over raw go, measured in the same rounds (median of per-round")
+        print("differences, client CPU µs per request):")
+        print(
+            f"{'operation':<10}{'conc':>5}{'SDK-raw':>9}{'backend-raw':>13}"
+            f"{'transport-backend':>19}{'SDK-transport':>15}"
+        )
+        for (operation, concurrency), samples in figures.items():
+            over = {
+                pair: _difference(samples[pair[0]], samples[pair[1]])
+                for pair in (("sdk", "raw"), ("backend", "raw"), ("transport", "backend"))
+            }
+            print(
+                f"{operation:<10}{concurrency:>5}{over['sdk', 'raw']:>9.0f}"
+                f"{over['backend', 'raw']:>13.0f}{over['transport', 'backend']:>19.0f}"
+                f"{_difference(samples['sdk'], samples['transport']):>15.0f}"
+            )
+    return every_met
+
+
+def _difference(mine: list[Sample], base: list[Sample]) -> float:
+    """The median over rounds of the CPU µs per request `mine` took more than `base`."""
+    return spread([(a.cpu - b.cpu) * 1e6 for a, b in zip(mine, base, strict=True)]).median
+
+
+async def profile(base_url: str, operation: str, requests: int, concurrency: int) -> None:
+    contender = await open_contender("sdk", base_url)
+    try:
+        one = contender.operation(operation)
+        await run_requests(one, 100, concurrency)
+        profiler = cProfile.Profile(time.process_time)
+        profiler.enable()
+        await run_requests(one, requests, concurrency)
+        profiler.disable()
+    finally:
+        await contender.aclose()
+    text = io.StringIO()
+    stats = pstats.Stats(profiler, stream=text)
+    stats.sort_stats("tottime").print_stats(120)
+    print(text.getvalue())
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--requests", type=int, default=400, help="per contender and round")
+    parser.add_argument("--rounds", type=int, default=11, help="alternating rounds")
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 16, 64])
+    parser.add_argument("--operations", nargs="+", choices=OPERATIONS, default=list(OPERATIONS))
+    parser.add_argument(
+        "--no-layers", action="store_true", help="only raw and SDK (no per-layer table)"
+    )
+    parser.add_argument("--profile", choices=OPERATIONS, help="cProfile the SDK doing this")
+    parser.add_argument(
+        "--no-speedups", action="store_true", help="the SDK without orjson, even if installed"
+    )
+    args = parser.parse_args()
+
+    with fixed_server() as base_url:
+        if args.profile:
+            asyncio.run(profile(base_url, args.profile, args.requests, args.concurrency[0]))
+            return 0
+        names = CONTENDERS if args.no_layers else CONTENDERS + LAYERS
+        load_before = load_average()
+        started = time.perf_counter()
+        figures = asyncio.run(
+            measure(base_url, names, args.operations, args.concurrency, args.requests, args.rounds)
+        )
+        elapsed = time.perf_counter() - started
+        from checkout_customers._json import speedups
+
+        print(
+            f"speedups (orjson) {'on' if speedups() else 'off'}; "
+            f"python {sys.version.split()[0]}, {os.cpu_count()} cores, load average "
+            f"{load_before} before / {load_average()} after, {args.rounds} alternating rounds "
+            f"of {args.requests} requests per contender, fixed-body server in a child process, "
+            f"{elapsed:.0f} s"
+        )
+        every_met = report(figures, names)
+        if not args.no_layers:
+            print("\nSteps of the SDK's path timed in isolation (CPU µs per call, no network):")
+            for name, micros in isolated_steps(base_url):
+                print(f"  {name:<58}{micros:>7.1f}")
+    print(f"\nevery SDK/raw ratio <= {TARGET}: {'yes' if every_met else 'NO'}")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

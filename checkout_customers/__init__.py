@@ -9,6 +9,8 @@
 See the README for configuration, errors, the sync `Client` and bulk migration.
 """
 
+from typing import TYPE_CHECKING
+
 from ._client import AsyncClient
 from ._config import Timeout
 from ._errors import (
@@ -46,9 +48,11 @@ from ._models import (
     UpdatedInstrument,
 )
 from ._raw_response import RawResponse
-from ._sync_client import Client
 from ._types import NOT_GIVEN, NotGiven
 from ._version import __version__
+
+if TYPE_CHECKING:
+    from ._sync_client import Client
 
 __all__ = [
     "NOT_GIVEN",
@@ -89,3 +93,18 @@ __all__ = [
     "UpdatedInstrument",
     "__version__",
 ]
+
+
+def __getattr__(name: str) -> object:
+    # The sync facade and its event-loop portal are imported on first use, not with the package:
+    # async code never needs them (benchmarks/bench_import.py).
+    if name == "Client":
+        from ._sync_client import Client
+
+        globals()["Client"] = Client
+        return Client
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -23,6 +23,7 @@ import attrs
 import cattrs
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
+from ._fast_structure import fast_customer
 from ._models import (
     AccountHolder,
     AccountHolderIdentification,
@@ -261,6 +262,10 @@ def unstructure(obj: Any) -> Any:
 def structure_customer(data: Any, request_id: str | None) -> Customer:
     """Parse a retrieve-customer body; raises `TypeError` saying where it has the wrong shape
     (field paths and JSON types, never a value: the body is personal data)."""
+    if type(data) is dict:
+        fast = fast_customer(data, request_id)  # None: not well-formed, let cattrs decide
+        if fast is not None:
+            return fast
     if not isinstance(data, Mapping):
         raise TypeError(f"the customer is {_json_type(data)}, not an object")
     try:

@@ -14,10 +14,8 @@ from typing import Any
 from urllib.parse import quote
 
 import attrs
-import cattrs
 
 from ._config import TimeoutTypes
-from ._converter import structure_customer
 from ._customer_fields import CUSTOMER_FIELDS
 from ._errors import (
     CheckoutApiError,
@@ -26,6 +24,7 @@ from ._errors import (
     ConflictError,
     ServerError,
 )
+from ._fast_structure import fast_customer
 from ._models import (
     ApiResult,
     CreatedCustomer,
@@ -465,6 +464,16 @@ def _created(response: Response) -> CreatedCustomer:
 
 def _parse_customer(response: Response) -> Customer:
     body: Any = response.body
+    if type(body) is dict:
+        customer = fast_customer(body, response.request_id)  # None: let the converter decide
+        if customer is not None:
+            return customer
+    # Imported here, for the rare answer the fast parse leaves to it: cattrs, and the
+    # converter's hooks, cost more to import than the rest of the package.
+    import cattrs
+
+    from ._converter import structure_customer
+
     try:
         return structure_customer(body, response.request_id)
     except (cattrs.BaseValidationError, TypeError, ValueError) as exc:

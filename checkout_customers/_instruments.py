@@ -12,10 +12,7 @@ from collections.abc import Coroutine, Mapping
 from typing import Any
 from urllib.parse import quote
 
-import cattrs
-
 from ._config import TimeoutTypes
-from ._converter import structure_instrument, structure_updated_instrument
 from ._errors import CheckoutConnectionError
 from ._instrument_validation import (
     create_instrument_body,
@@ -312,7 +309,15 @@ def _unreadable(response: Response, what: str, exc: Exception) -> CheckoutConnec
     )
 
 
+# cattrs and the converter are imported on the first answer, not with the package: they cost
+# more to import than the rest of it (benchmarks/bench_import.py).
+
+
 def _created(response: Response) -> Instrument:
+    import cattrs
+
+    from ._converter import structure_instrument
+
     body: Any = response.body
     try:
         instrument = structure_instrument(body, response.request_id)
@@ -328,6 +333,10 @@ def _created(response: Response) -> Instrument:
 
 
 def _parse_instrument(response: Response) -> Instrument:
+    import cattrs
+
+    from ._converter import structure_instrument
+
     body: Any = response.body
     try:
         return structure_instrument(body, response.request_id)
@@ -336,6 +345,10 @@ def _parse_instrument(response: Response) -> Instrument:
 
 
 def _updated(response: Response) -> UpdatedInstrument:
+    import cattrs
+
+    from ._converter import structure_updated_instrument
+
     body: Any = response.body
     try:
         return structure_updated_instrument(body, response.request_id)

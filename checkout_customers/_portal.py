@@ -10,10 +10,15 @@ and waits for the result:
 
 The generated facade (`_sync_client.py`, written by `scripts/generate_sync.py`) is the only user.
 
-- The loop thread starts on the first call, and stops on `close()`, when the owner (the sync
-  client) is garbage-collected, or at interpreter exit; stopping closes the async client (so its
-  aiohttp session and connector) on the loop, then joins the thread. A call still running then
-  raises `RuntimeError`.
+- While calls do not overlap, each runs on the calling thread, which drives the portal's loop
+  itself for the length of the call: no thread hand-off, no loop thread. Not on the main
+  thread when a Python handler is set for a common signal (it would run inside the loop), nor
+  inside another running event loop: those calls go to the loop thread.
+- The loop thread starts when calls first overlap (or cannot run on the calling thread), and
+  from then on runs every call; it stops on `close()`, when the owner (the sync client) is
+  garbage-collected, or at interpreter exit. Closing closes the async client (so its aiohttp
+  session and connector) on the loop, then joins the thread. A call still running then raises
+  `RuntimeError`.
 - Any number of threads may call one portal at once; their calls run concurrently on the loop.
 - Calling from inside another running event loop works: only the calling thread blocks.
 - Calling from the portal's own loop thread would wait for itself forever, so it raises
@@ -31,7 +36,9 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import inspect
 import os
+import signal
 import threading
 import weakref
 from collections.abc import Awaitable, Callable
@@ -46,6 +53,31 @@ T = TypeVar("T")
 CLOSE_TIMEOUT_S = 10.0
 #: How long an interrupted call waits for its cancellation to finish on the loop.
 CANCEL_GRACE_S = 2.0
+
+# Signals whose Python handlers would run inside the loop if the main thread drove it: with one
+# set, the main thread's calls go to the loop thread, where they always went.
+_WATCHED_SIGNALS = tuple(
+    getattr(signal, name)
+    for name in (
+        "SIGALRM",
+        "SIGTERM",
+        "SIGHUP",
+        "SIGUSR1",
+        "SIGUSR2",
+        "SIGCHLD",
+        "SIGWINCH",
+        "SIGVTALRM",
+        "SIGPROF",
+        "SIGQUIT",
+    )
+    if hasattr(signal, name)
+)
+_C_HANDLERS = (int(signal.SIG_DFL), int(signal.SIG_IGN), None)
+# The C functions under `signal.getsignal` / `signal.signal`, without the enum conversions that
+# cost more than the rest of a call's checks (measured: benchmarks/bench_sync_facade.py).
+_c_signal: Any = getattr(signal, "_signal", signal)
+_getsignal: Callable[[int], Any] = _c_signal.getsignal
+_set_signal: Callable[[int, Any], Any] = _c_signal.signal
 
 _live_portals: weakref.WeakSet[Portal[Any]] = weakref.WeakSet()
 # Whatever a forked child inherited from its parent's portals. It is kept referenced, never used
@@ -75,8 +107,15 @@ class Portal(Generic[ClientT]):
         self._pid = os.getpid()
         self._client: ClientT | None = make_client()
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._executor: concurrent.futures.ThreadPoolExecutor | None = None
         self._thread: threading.Thread | None = None
         self._closed = False
+        # A calling thread is running the loop (`_driven` is its call's task); `_hand_over`:
+        # another call is waiting on the loop, so the driver starts the loop thread when done.
+        self._driving = False
+        self._driven: asyncio.Task[Any] | None = None
+        self._hand_over = False
+        self._idle = threading.Condition(self._lock)
         _live_portals.add(self)
         # Close when the owner is garbage-collected or at interpreter exit, whichever is first.
         weakref.finalize(owner, self.close)
@@ -107,6 +146,8 @@ class Portal(Generic[ClientT]):
         """
         calling = self._calling
         if getattr(calling, "active", False):
+            if self._loop is not None and asyncio._get_running_loop() is self._loop:
+                raise self._own_loop_error()  # code running on the loop this thread drives
             raise self._reentered("call it")
         calling.active = True
         try:
@@ -115,21 +156,40 @@ class Portal(Generic[ClientT]):
             calling.active = False
 
     def _call(self, function: Callable[[ClientT], Awaitable[T]]) -> T:
-        started: list[asyncio.Task[T]] = []
-        finished = threading.Lock()  # released by the task's done callback: the cheapest wait
-        finished.acquire()
-
-        def start() -> None:  # on the loop
-            task = loop.create_task(_await(function, client))
-            started.append(task)
-            task.add_done_callback(lambda _: finished.release())
-
+        task: asyncio.Task[T] | None = None
         with self._lock:
             self._check_usable()
             client = self._current_client()
-            loop = self._start_loop()
-            # Scheduled under the lock, so that a concurrent close() sees this call's task.
-            loop.call_soon_threadsafe(start)
+            loop = self._current_loop()
+            if self._thread is None and not self._driving and _may_drive():
+                self._driving = True
+                task = self._driven = loop.create_task(_then_stop(function, client))
+            else:
+                if self._thread is None and not self._driving:
+                    self._start_thread()
+                elif self._thread is None:
+                    self._hand_over = True  # the driver starts the loop thread when done
+                # Scheduled under the lock, so that a concurrent close() sees this call's task.
+                started, finished = _schedule(loop, function, client)
+        if task is None:
+            return self._wait(loop, started, finished)
+        try:
+            return self._drive(loop, task)
+        finally:
+            with self._lock:
+                self._driving = False
+                self._driven = None
+                if self._hand_over:
+                    self._start_thread()
+                self._idle.notify_all()
+
+    def _wait(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        started: list[asyncio.Task[T]],
+        finished: threading.Lock,
+    ) -> T:
+        """Wait for a call scheduled on the loop thread; Ctrl-C cancels it there."""
         try:
             finished.acquire()
         except BaseException:
@@ -143,6 +203,47 @@ class Portal(Generic[ClientT]):
         if started[0].cancelled():
             raise RuntimeError(f"this {self._name} was closed while the call was running")
         return started[0].result()
+
+    def _drive(self, loop: asyncio.AbstractEventLoop, task: asyncio.Task[T]) -> T:
+        """Run the loop on this thread until `task` is done; Ctrl-C cancels it, as on a thread."""
+        interrupted = False
+
+        def on_interrupt(signum: int, frame: object) -> None:
+            nonlocal interrupted
+            if interrupted or task.done():
+                raise KeyboardInterrupt  # a second Ctrl-C: stop waiting for the cancellation
+            interrupted = True
+            # Thread-safe form: it also wakes the selector this handler interrupted.
+            loop.call_soon_threadsafe(_cancel_driven, task)
+
+        on_main = threading.current_thread() is threading.main_thread()
+        if on_main:
+            # As asyncio.run does: Ctrl-C cancels the call instead of raising inside the loop.
+            previous = _set_signal(signal.SIGINT, on_interrupt)
+        try:
+            while not task.done():  # run_forever returns once the task's last step stops it
+                loop.run_forever()
+        except BaseException:
+            if task.done():
+                if not task.cancelled():
+                    task.exception()  # its outcome is superseded by the interrupt: seen
+            else:
+                _cancel_driven(task)
+                timer = loop.call_later(CANCEL_GRACE_S, loop.stop)
+                with contextlib.suppress(BaseException):
+                    loop.run_forever()
+                timer.cancel()
+            raise
+        finally:
+            if on_main:
+                _set_signal(signal.SIGINT, previous)
+        if interrupted:
+            if not task.cancelled():
+                task.exception()  # finished just before the interrupt: its outcome is seen
+            raise KeyboardInterrupt
+        if task.cancelled():
+            raise RuntimeError(f"this {self._name} was closed while the call was running")
+        return task.result()
 
     def close(self) -> None:
         """Close the async client and stop the loop thread; idempotent.
@@ -158,12 +259,32 @@ class Portal(Generic[ClientT]):
             self._closed = True
             if self._pid != os.getpid():
                 self._forget_parent()
+            if self._driven is not None:
+                # The call a thread is driving ends with RuntimeError, as on the loop thread.
+                self._loop.call_soon_threadsafe(_cancel_driven, self._driven)  # type: ignore[union-attr]
+            while self._driving:
+                self._idle.wait()
             client = self._client
             loop, self._loop = self._loop, None
+            executor, self._executor = self._executor, None
             thread, self._thread = self._thread, None
             _live_portals.discard(self)
-        if loop is None or thread is None or client is None:
-            return  # never started: the async client opened nothing yet
+        if loop is None or client is None or executor is None:
+            return  # never used: the async client opened nothing yet
+        if thread is None:
+            # Calls ran on their callers' threads: nobody runs the loop now, so close it here
+            # (in a thread of its own when this one runs another event loop).
+            if asyncio._get_running_loop() is None:
+                _close_idle_loop(loop, executor, self._close_client, client)
+            else:
+                closer = threading.Thread(
+                    target=_close_idle_loop,
+                    args=(loop, executor, self._close_client, client),
+                    name="checkout-customers-close",
+                )
+                closer.start()
+                closer.join()
+            return
         shutdown = asyncio.run_coroutine_threadsafe(self._shutdown(client), loop)
         if threading.current_thread() is thread:
             return
@@ -184,11 +305,14 @@ class Portal(Generic[ClientT]):
         if self._pid != os.getpid():
             self._forget_parent()
         if self._thread is not None and threading.current_thread() is self._thread:
-            raise RuntimeError(
-                f"the sync {self._name} was called from its own event-loop thread, where "
-                "it would wait for itself forever; code running on that loop must use the "
-                "AsyncClient and await its methods"
-            )
+            raise self._own_loop_error()
+
+    def _own_loop_error(self) -> RuntimeError:
+        return RuntimeError(
+            f"the sync {self._name} was called from its own event-loop thread, where "
+            "it would wait for itself forever; code running on that loop must use the "
+            "AsyncClient and await its methods"
+        )
 
     def _reentered(self, action: str) -> RuntimeError:
         return RuntimeError(
@@ -202,7 +326,7 @@ class Portal(Generic[ClientT]):
             self._client = self._make_client()
         return self._client
 
-    def _start_loop(self) -> asyncio.AbstractEventLoop:
+    def _current_loop(self) -> asyncio.AbstractEventLoop:
         if self._loop is None:
             loop = asyncio.new_event_loop()
             # Our own executor for the resolver's getaddrinfo calls, shut down without starting
@@ -211,15 +335,20 @@ class Portal(Generic[ClientT]):
                 thread_name_prefix="checkout-customers-resolver"
             )
             loop.set_default_executor(executor)
-            thread = threading.Thread(
-                target=_run_loop,
-                args=(loop, executor),
-                name="checkout-customers-loop",
-                daemon=True,
-            )
-            thread.start()
-            self._loop, self._thread = loop, thread
+            self._loop, self._executor = loop, executor
         return self._loop
+
+    def _start_thread(self) -> None:
+        """Start the loop thread (under the lock, with the loop not running)."""
+        thread = threading.Thread(
+            target=_run_loop,
+            args=(self._current_loop(), self._executor),
+            name="checkout-customers-loop",
+            daemon=True,
+        )
+        thread.start()
+        self._thread = thread
+        self._hand_over = False
 
     async def _shutdown(self, client: ClientT) -> None:
         try:
@@ -231,16 +360,91 @@ class Portal(Generic[ClientT]):
 
     def _forget_parent(self) -> None:
         """In a forked child: drop (but keep referenced) everything the parent's portal made."""
-        _inherited_from_parent.append((self._loop, self._thread, self._client))
+        _inherited_from_parent.append((self._loop, self._executor, self._thread, self._client))
         self._pid = os.getpid()
         self._lock = threading.Lock()
+        self._idle = threading.Condition(self._lock)
         self._calling = threading.local()
-        self._loop = self._thread = None
+        self._loop = self._thread = self._executor = None
+        self._driving, self._driven, self._hand_over = False, None, False
         self._client = None
+
+
+async def _then_stop(function: Callable[[ClientT], Awaitable[T]], client: ClientT) -> T:
+    """Run a driven call, then stop the loop in the same step: a done callback would take one
+    more turn of the loop (measured: bench_sync_facade.py)."""
+    try:
+        return await function(client)
+    finally:
+        asyncio.get_running_loop().stop()
+
+
+def _cancel_driven(task: asyncio.Task[Any]) -> None:
+    """Cancel a driven call (on its loop). One cancelled before its first step never runs
+    `_then_stop`'s `finally`, so it stops the loop when done instead (only then: a stop left
+    queued would cut the loop's next run short)."""
+    unstarted = inspect.getcoroutinestate(task.get_coro()) == inspect.CORO_CREATED  # type: ignore[arg-type]
+    task.cancel()
+    if unstarted:
+        task.add_done_callback(_stop_loop)
 
 
 async def _await(function: Callable[[ClientT], Awaitable[T]], client: ClientT) -> T:
     return await function(client)
+
+
+def _schedule(
+    loop: asyncio.AbstractEventLoop, function: Callable[[ClientT], Awaitable[T]], client: ClientT
+) -> tuple[list[asyncio.Task[T]], threading.Lock]:
+    """Start `function(client)` on the loop thread: the task (once started) and a lock released
+    when it is done."""
+    started: list[asyncio.Task[T]] = []
+    finished = threading.Lock()  # released by the task's done callback: the cheapest wait
+    finished.acquire()
+
+    def start() -> None:  # on the loop
+        task = loop.create_task(_await(function, client))
+        started.append(task)
+        task.add_done_callback(lambda _: finished.release())
+
+    loop.call_soon_threadsafe(start)
+    return started, finished
+
+
+def _may_drive() -> bool:
+    """Whether this thread may run the portal's loop for the length of a call."""
+    if asyncio._get_running_loop() is not None:
+        return False  # one thread runs one loop at a time
+    if threading.current_thread() is not threading.main_thread():
+        return True  # signal handlers run on the main thread only
+    if _getsignal(signal.SIGINT) is not signal.default_int_handler:
+        return False
+    for signum in _WATCHED_SIGNALS:  # noqa: SIM110 - a loop, not a generator made per call
+        if _getsignal(signum) not in _C_HANDLERS:
+            return False
+    return True
+
+
+def _stop_loop(task: asyncio.Task[Any]) -> None:
+    task.get_loop().stop()
+
+
+def _close_idle_loop(
+    loop: asyncio.AbstractEventLoop,
+    executor: concurrent.futures.ThreadPoolExecutor,
+    close_client: Callable[[Any], Awaitable[None]],
+    client: Any,
+) -> None:
+    """Close `client` on `loop`, which no thread runs, then the loop itself."""
+
+    async def shutdown() -> None:
+        await close_client(client)
+        await asyncio.sleep(0)  # the transports closed just now run connection_lost
+
+    try:
+        loop.run_until_complete(shutdown())
+    finally:
+        _finish_loop(loop, executor)
 
 
 def _cancel(started: list[asyncio.Task[Any]]) -> None:
@@ -257,17 +461,25 @@ def _run_loop(
         loop.run_forever()
     finally:
         try:
-            # Calls still running when the client closed end cancelled (their callers get a
-            # RuntimeError); a call scheduled meanwhile starts a task, so look again.
-            while tasks := asyncio.all_tasks(loop):
-                for task in tasks:
-                    task.cancel()
-                loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
-            loop.run_until_complete(loop.shutdown_asyncgens())
-            executor.shutdown(wait=True)
+            _finish_loop(loop, executor)
         finally:
             asyncio.set_event_loop(None)
-            loop.close()
+
+
+def _finish_loop(
+    loop: asyncio.AbstractEventLoop, executor: concurrent.futures.ThreadPoolExecutor
+) -> None:
+    try:
+        # Calls still running when the client closed end cancelled (their callers get a
+        # RuntimeError); a call scheduled meanwhile starts a task, so look again.
+        while tasks := asyncio.all_tasks(loop):
+            for task in tasks:
+                task.cancel()
+            loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
+        loop.run_until_complete(loop.shutdown_asyncgens())
+        executor.shutdown(wait=True)
+    finally:
+        loop.close()
 
 
 def _after_fork_in_child() -> None:

@@ -32,8 +32,9 @@ class SyncClientBase:
     (`with_options` and `customers.with_raw_response` included) and raises the same exceptions.
     Close with `close()` or by leaving `with`.
 
-    Each client runs its own event loop in a daemon thread, started on first use and stopped by
-    `close()`, by leaving `with`, or at interpreter exit. One client is safe to share between
+    Each client has its own event loop: a call made while no other is running drives it on the
+    calling thread; once calls overlap, a daemon thread runs it, until `close()`, leaving
+    `with`, or interpreter exit. One client is safe to share between
     any number of threads, and works when called from inside a running event loop (a notebook,
     an async framework calling sync code). Called from code running on its own loop, or from a
     signal handler that interrupted one of its calls, it raises `RuntimeError` rather than

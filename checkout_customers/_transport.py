@@ -55,7 +55,7 @@ import attrs
 from multidict import CIMultiDictProxy
 from yarl import URL
 
-from . import _retry
+from . import _json, _retry
 from ._auth import authenticator_for
 from ._backend import Backend, BackendAnswer, BackendRequest, FailureKind, SendFailed
 from ._config import ClientConfig, OAuthCredentials, Timeout, TimeoutTypes
@@ -370,7 +370,7 @@ class _Unreadable(Exception):
 
 def _json_body(payload: bytes) -> Any:
     try:
-        return json.loads(payload)
+        return _json.loads(payload)  # orjson when installed; the stdlib's result either way
     except RecursionError:
         raise _Unreadable("its JSON is nested too deeply") from None
     except UnicodeDecodeError:

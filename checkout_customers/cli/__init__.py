@@ -17,22 +17,29 @@ from ._arguments import EXIT_INTERRUPTED
 
 __all__ = ["main"]
 
-# Imported lazily so that `checkout-customers get ...` does not pay for the emulator's imports.
-_SUBCOMMAND_MODULES = (
-    "checkout_customers.cli._migrate_command",
-    "checkout_customers.cli._emulator_command",
-    "checkout_customers.cli._lookup_commands",
-)
+# Imported lazily, and only the one a command line names, so that `checkout-customers get ...`
+# pays neither for the migration's imports nor for the emulator's.
+_SUBCOMMAND_MODULES = {
+    "migrate": "checkout_customers.cli._migrate_command",
+    "emulator": "checkout_customers.cli._emulator_command",
+    "get": "checkout_customers.cli._lookup_commands",
+    "delete": "checkout_customers.cli._lookup_commands",
+}
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser of every subcommand, or only of `command` when it names one."""
     parser = argparse.ArgumentParser(
         prog="checkout-customers",
         description="Manage and migrate Checkout.com customers.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module_name in _SUBCOMMAND_MODULES:
+    if command in _SUBCOMMAND_MODULES:
+        module_names = [_SUBCOMMAND_MODULES[command]]
+    else:  # help, a usage error or no command: every subcommand, so that all are listed
+        module_names = list(dict.fromkeys(_SUBCOMMAND_MODULES.values()))
+    for module_name in module_names:
         try:
             module = importlib.import_module(module_name)
         except ModuleNotFoundError as exc:
@@ -45,8 +52,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    arguments = sys.argv[1:] if argv is None else list(argv)
+    # The top-level parser has no option taking a value: the first word is the command.
+    command = next((word for word in arguments if not word.startswith("-")), None)
+    parser = build_parser(command)
+    args = parser.parse_args(arguments)
     run: Callable[[argparse.Namespace], int] = args.run
     try:
         return run(args)

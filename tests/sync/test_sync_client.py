@@ -69,15 +69,33 @@ def test_every_async_method_has_a_twin_with_the_same_signature() -> None:
             assert getattr(Customers, name).__doc__ == method.__doc__
 
 
-def test_the_loop_thread_starts_on_first_use_and_close_stops_it(
+def test_calls_that_do_not_overlap_run_on_the_callers_thread_and_close_leaves_no_thread(
     emulator: RunningEmulator,
 ) -> None:
     by_name = emulator.base_url.replace("127.0.0.1", "localhost")  # resolver threads run too
     client = Client(secret_key=emulator.secret_key, base_url=by_name)
+    created = client.customers.create(email="lazy@wayne.com")
+    assert client.customers.get(created.id).email == "lazy@wayne.com"
     assert loop_threads() == []
-    client.customers.create(email="lazy@wayne.com")
-    assert len(loop_threads()) == 1
     client.close()
+    client.close()
+    assert loop_threads() == []
+    assert not [t for t in threading.enumerate() if t.name.startswith("checkout-customers-r")]
+
+
+def test_the_loop_thread_starts_when_a_call_cannot_run_on_its_thread_and_close_stops_it(
+    emulator: RunningEmulator,
+) -> None:
+    by_name = emulator.base_url.replace("127.0.0.1", "localhost")
+    client = Client(secret_key=emulator.secret_key, base_url=by_name)
+    created = client.customers.create(email="lazy@wayne.com")
+
+    async def inside_a_loop() -> str:
+        return client.customers.get(created.id).email
+
+    assert asyncio.run(inside_a_loop()) == "lazy@wayne.com"
+    assert len(loop_threads()) == 1
+    assert client.customers.get(created.id).email == "lazy@wayne.com"  # now on that thread
     client.close()
     assert loop_threads() == []
     assert not [t for t in threading.enumerate() if t.name.startswith("checkout-customers-r")]
