@@ -92,10 +92,11 @@ class CsvSource:
         ]
         for column in required:
             if column not in self.columns:
+                # A header read with the wrong delimiter is one cell: say that, not "did you mean".
+                hint = self._delimiter_hint(first, delimiter) or _instead_of(column, self.header)
                 raise MigrationInputError(
                     f"{self.path}: the CSV header has no `{column}` column (found: "
-                    f"{', '.join(self.header[:8])}){_instead_of(column, self.header)}"
-                    f"{self._delimiter_hint(first, delimiter)}"
+                    f"{', '.join(self.header[:8])}){hint}"
                 )
         if unknown:
             # The named columns first, then the patterns such as `metadata.<key>`.
