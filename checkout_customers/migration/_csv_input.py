@@ -19,6 +19,8 @@ from collections import deque
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+import attrs
+
 from .._customer_fields import CUSTOMER_FIELDS, CustomerFields
 from .._field_kinds import CsvCellError
 from ._input_files import (
@@ -30,7 +32,15 @@ from ._input_files import (
     line_too_long,
     open_text,
 )
-from ._rows import MigrationInputError, Row, invalid_row, row_from_mapping, unreadable_row
+from ._rows import (
+    MigrationInputError,
+    Row,
+    add_source_id,
+    check_id_metadata_key,
+    invalid_row,
+    row_from_mapping,
+    unreadable_row,
+)
 
 __all__ = ["DELIMITERS", "CsvSource", "read_csv"]
 
@@ -51,9 +61,13 @@ class CsvSource:
         fields: CustomerFields = CUSTOMER_FIELDS,
         *,
         delimiter: str | None = None,
+        id_column: str | None = None,
+        id_metadata_key: str | None = None,
     ) -> None:
         self.path = os.fspath(path)
         self._fields = fields
+        check_id_metadata_key(id_metadata_key, id_column)
+        self._id_metadata_key = id_metadata_key
         if delimiter is not None and (len(delimiter) != 1 or delimiter in '"\r\n'):
             raise MigrationInputError(
                 f"delimiter: must be one character other than a quote or a line end, "
@@ -85,10 +99,13 @@ class CsvSource:
         #: The header's cells as written (spaces removed), and the columns they name.
         self.header = tuple(cell.strip() for cell in header)
         self.columns = tuple(_column_name(cell, fields) for cell in self.header)
+        #: Where the row's own identifier is (`id_column`), None without one.
+        self.id_index = None if id_column is None else self._find_id_column(id_column)
         unknown = [
             cell
-            for cell, column in zip(self.header, self.columns, strict=True)
-            if not any(field.kind.csv_claims(field.name, column) for field in fields)
+            for index, (cell, column) in enumerate(zip(self.header, self.columns, strict=True))
+            if index != self.id_index
+            and not any(field.kind.csv_claims(field.name, column) for field in fields)
         ]
         for column in required:
             if column not in self.columns:
@@ -109,6 +126,17 @@ class CsvSource:
         duplicated = [column for column in self.columns if self.columns.count(column) > 1]
         if duplicated:
             raise MigrationInputError(f"{self.path}: the CSV column {duplicated[0]!r} is repeated")
+
+    def _find_id_column(self, id_column: str) -> int:
+        wanted = id_column.strip().lower()
+        for index, cell in enumerate(self.header):
+            if cell.lower() == wanted:
+                return index
+        raise MigrationInputError(
+            f"{self.path}: the CSV header has no id column `{id_column.strip()}` (found: "
+            f"{', '.join(self.header[:8])}){_suggestion(id_column, self.header)}",
+            field="id_column",
+        )
 
     def _reader(self, lines: _Lines) -> Iterator[list[str]]:
         return csv.reader(lines, strict=True, delimiter=self.delimiter)
@@ -192,14 +220,29 @@ class CsvSource:
             column: cell for column, cell in zip(self.columns, cells, strict=True) if cell != ""
         }
         fields: dict[str, Any] = {}
+        source_id = None if self.id_index is None else cells[self.id_index].strip()
         for field in self._fields:
             try:
                 value = field.kind.from_csv(field.name, cells_by_column)
             except CsvCellError as exc:
-                return invalid_row(line, fields.get("email"), str(exc))
+                row = invalid_row(line, fields.get("email"), str(exc))
+                return attrs.evolve(row, source_id=source_id or None)
             if value is not None:
                 fields[field.name] = value
-        return row_from_mapping(line, fields, self._fields)
+        if source_id is None:
+            return row_from_mapping(line, fields, self._fields)
+        column = self.header[self.id_index or 0]
+        error = (
+            f"the id column `{column}` is empty"
+            if not source_id
+            else add_source_id(fields, source_id, self._id_metadata_key)
+        )
+        row = (
+            invalid_row(line, fields.get("email"), error)
+            if error
+            else row_from_mapping(line, fields, self._fields)
+        )
+        return attrs.evolve(row, source_id=source_id or None)
 
     def count_rows(self) -> int:
         """How many rows the file holds now (blank lines excluded); reads the whole file."""
@@ -318,7 +361,13 @@ class _Lines:
         self.record = []
 
 
-def read_csv(path: str | os.PathLike[str], *, delimiter: str | None = None) -> CsvSource:
+def read_csv(
+    path: str | os.PathLike[str],
+    *,
+    delimiter: str | None = None,
+    id_column: str | None = None,
+    id_metadata_key: str | None = None,
+) -> CsvSource:
     """The rows of a CSV file, streamed; the header is checked now.
 
         report = await migrate(cko, read_csv("customers.csv"), journal="customers.sqlite3")
@@ -327,9 +376,16 @@ def read_csv(path: str | os.PathLike[str], *, delimiter: str | None = None) -> C
     a `metadata.<key>` column is kept as written. The delimiter is the one of `,` `;` tab `|` the
     header line holds most of, or `delimiter` when given.
 
+    `id_column` names the column holding the input's own identifier of each customer (matched
+    like the others): it is not sent (unless it is also a `metadata.<key>` column) but carried
+    into the report as `source_id`, and an empty one makes the row invalid. `id_metadata_key`
+    also stores it in the customer's metadata under that key.
+
     Columns: `email` (required), `name`, `phone_country_code`, `phone_number`, `default`,
     `instruments` (ids separated by spaces) and `metadata.<key>`. An empty cell means the field
     is absent. Raises `MigrationInputError` when the file is missing, binary, or its header is
     not one of these columns; a bad row later in the file is an invalid row, not an error.
     """
-    return CsvSource(path, delimiter=delimiter)
+    return CsvSource(
+        path, delimiter=delimiter, id_column=id_column, id_metadata_key=id_metadata_key
+    )

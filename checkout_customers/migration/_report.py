@@ -48,9 +48,11 @@ class RowResult:
     already_done: bool = False
     #: A finished row whose content differs from what was migrated (the customer is unchanged).
     changed: bool = False
+    #: The input's own identifier of the row (`id_column`): with `customer_id`, the id mapping.
+    source_id: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        entry = {
             "line": self.line,
             "email": self.email,
             "status": self.status.value,
@@ -58,6 +60,9 @@ class RowResult:
             "error": self.error,
             "request_id": self.request_id,
         }
+        if self.source_id is not None:  # only rows of an input read with an id column
+            entry["source_id"] = self.source_id
+        return entry
 
 
 @attrs.frozen(kw_only=True)
