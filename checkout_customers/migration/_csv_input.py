@@ -292,7 +292,8 @@ def _column_name(cell: str, fields: CustomerFields) -> str:
 def _closest(name: str, candidates: Iterable[str]) -> str | None:
     """The candidate closest to `name` whatever the case, None if none is close."""
     by_lowered = {candidate.lower(): candidate for candidate in candidates}
-    close = difflib.get_close_matches(name.lower(), by_lowered, n=1, cutoff=0.6)
+    # 0.7: typos (`nmae`, `emial`, `e-mail`) but not other words that merely share letters.
+    close = difflib.get_close_matches(name.lower(), by_lowered, n=1, cutoff=0.7)
     return by_lowered[close[0]] if close else None
 
 
