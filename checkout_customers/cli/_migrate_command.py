@@ -130,6 +130,26 @@ def register(subparsers: Any) -> None:
         f"sent (default {DEFAULT_SETTLE_SECONDS:g})",
     )
     parser.add_argument(
+        "--delimiter",
+        type=_delimiter,
+        metavar="CHAR",
+        help="the CSV delimiter, when the header line does not make it plain (default: the one "
+        "of , ; tab | the header holds most of), e.g. --delimiter ';' or --delimiter tab",
+    )
+    parser.add_argument(
+        "--id-column",
+        metavar="NAME",
+        help="the input's own id of each customer (a CSV column or a JSONL field), not sent but "
+        "written to each report line as source_id, so the report maps old ids to cus_ ids, "
+        "e.g. --id-column legacy_id",
+    )
+    parser.add_argument(
+        "--id-metadata-key",
+        metavar="KEY",
+        help="also store the --id-column value in the customer's metadata under KEY (one of "
+        "the 10 metadata pairs), e.g. --id-metadata-key legacy_id",
+    )
+    parser.add_argument(
         "--emulator",
         action="store_true",
         help="migrate into an emulator started in this process (no account needed)",
@@ -142,12 +162,32 @@ def _error(message: str) -> int:
     return EXIT_USAGE
 
 
-def _open_source(path: str) -> CsvSource | JsonlSource:
+def _delimiter(text: str) -> str:
+    """`--delimiter`: one character; `tab` (or `\\t`) for a tab, which a shell makes hard."""
+    delimiter = "\t" if text.lower() in ("tab", "\\t") else text
+    if len(delimiter) != 1 or delimiter in '"\r\n':
+        raise argparse.ArgumentTypeError(
+            f"must be one character (or 'tab'), not a quote or a line end: {text!r}"
+        )
+    return delimiter
+
+
+def _open_source(args: argparse.Namespace) -> CsvSource | JsonlSource:
+    path, delimiter = args.input, args.delimiter
+    if args.id_metadata_key is not None and args.id_column is None:
+        raise MigrationInputError("--id-metadata-key needs --id-column (the id it stores)")
     lowered = path.lower()
     if lowered.endswith(_CSV_SUFFIXES):
-        return read_csv(path)
+        return read_csv(
+            path,
+            delimiter=delimiter,
+            id_column=args.id_column,
+            id_metadata_key=args.id_metadata_key,
+        )
     if lowered.endswith(_JSONL_SUFFIXES):
-        return read_jsonl(path)
+        if delimiter is not None:
+            raise MigrationInputError(f"{path}: --delimiter is for CSV input, not JSON Lines")
+        return read_jsonl(path, id_field=args.id_column, id_metadata_key=args.id_metadata_key)
     raise MigrationInputError(
         f"{path}: cannot tell the format; name the file .csv or .jsonl", field=None
     )
@@ -200,12 +240,19 @@ def _resume_command(args: argparse.Namespace, journal: str) -> str:
             words += [flag, "none" if rate is None else f"{rate:g}"]
     if args.settle_seconds != DEFAULT_SETTLE_SECONDS:
         words += ["--settle-seconds", f"{args.settle_seconds:g}"]
+    if args.delimiter is not None:  # the rows must be read as the first run read them
+        words += ["--delimiter", "tab" if args.delimiter == "\t" else args.delimiter]
+    # The rows must be the same as the first run's: their metadata holds the id.
+    if args.id_column is not None:
+        words += ["--id-column", args.id_column]
+    if args.id_metadata_key is not None:
+        words += ["--id-metadata-key", args.id_metadata_key]
     return shlex.join(words)
 
 
 def run(args: argparse.Namespace) -> int:
     try:
-        source = _open_source(args.input)
+        source = _open_source(args)
     except MigrationInputError as exc:
         return _error(str(exc))
     with contextlib.ExitStack() as stack:

@@ -139,7 +139,7 @@ class Journal:
         """Record that this run reads `rows` (valid rows, in input order); say what is known."""
         run = self.run
         now = time.time()
-        entries = [(row.email, row.line, row.fingerprint) for row in rows]
+        entries = [(row.email, row.line, row.fingerprint, row.source_id) for row in rows]
 
         def claim_all(connection: sqlite3.Connection) -> list[Claim]:
             return _claim_all(connection, run, now, entries)
@@ -221,22 +221,24 @@ class Journal:
 
 # A chunk of claims is read and inserted with a few multi-row statements, not one per row:
 # each statement costs a round of the sqlite3 module's Python glue.
-_VALUES_ROWS = 100  # rows per multi-row INSERT: 5 x 100 parameters stays under 999
+_VALUES_ROWS = 100  # rows per multi-row INSERT: 6 x 100 parameters stays under 999
 _SELECT_IN_HEAD = (
     "SELECT email, line, run, fingerprint, state, customer_id, request_id, error, attempt_at "
     "FROM rows WHERE email IN ("
 )
-_INSERT_HEAD = "INSERT INTO rows (email, line, run, fingerprint, state, updated_at) VALUES "
+_INSERT_HEAD = (
+    "INSERT INTO rows (email, line, run, fingerprint, state, updated_at, source_id) VALUES "
+)
 
 
 def _claim_all(
     connection: sqlite3.Connection,
     run: int,
     now: float,
-    entries: Sequence[tuple[str | None, int, str]],
+    entries: Sequence[tuple[str | None, int, str, str | None]],
 ) -> list[Claim]:
     """Claim a chunk of rows in input order with a handful of statements."""
-    emails = list(dict.fromkeys(email for email, _, _ in entries))
+    emails = list(dict.fromkeys(email for email, _, _, _ in entries))
     known: dict[str, tuple[Any, ...]] = {}
     for start in range(0, len(emails), _VALUES_ROWS * 5):
         part = emails[start : start + _VALUES_ROWS * 5]
@@ -247,7 +249,7 @@ def _claim_all(
     inserts: list[tuple[Any, ...]] = []
     moves: list[tuple[Any, ...]] = []
     claimed_now: dict[str, int] = {}
-    for email, line, fingerprint in entries:
+    for email, line, fingerprint, source_id in entries:
         assert email is not None
         if email in claimed_now:
             claims.append(Claim(ClaimKind.DUPLICATE, line=claimed_now[email]))
@@ -255,7 +257,7 @@ def _claim_all(
         found = known.get(email)
         if found is None:
             claimed_now[email] = line
-            inserts.append((email, line, run, fingerprint, now))
+            inserts.append((email, line, run, fingerprint, now, source_id))
             claims.append(Claim(ClaimKind.NEW, line=line))
             continue
         (known_line, known_run, known_fingerprint, state, customer_id, request_id, error,
@@ -268,7 +270,7 @@ def _claim_all(
         if row_state in DONE_STATES:
             # Keep the fingerprint of what was migrated, so a changed row is reported on
             # every run.
-            moves.append((run, line, known_fingerprint, email))
+            moves.append((run, line, known_fingerprint, source_id, email))
             claims.append(
                 Claim(
                     ClaimKind.DONE,
@@ -280,7 +282,7 @@ def _claim_all(
                 )
             )
         else:
-            moves.append((run, line, fingerprint, email))
+            moves.append((run, line, fingerprint, source_id, email))
             claims.append(
                 Claim(
                     ClaimKind.RESUME,
@@ -294,12 +296,13 @@ def _claim_all(
             )
     for start in range(0, len(inserts), _VALUES_ROWS):
         new_rows = inserts[start : start + _VALUES_ROWS]
-        sql = _INSERT_HEAD + ",".join(["(?,?,?,?,'pending',?)"] * len(new_rows))
+        sql = _INSERT_HEAD + ",".join(["(?,?,?,?,'pending',?,?)"] * len(new_rows))
         connection.execute(sql, [value for values in new_rows for value in values])
     if moves:
         # A `failed` row was definitely not created: `pending` again, under this run's lease.
         connection.executemany(
             "UPDATE rows SET run = ?, line = ?, fingerprint = ?, "
+            "source_id = COALESCE(?, source_id), "
             "state = CASE state WHEN 'failed' THEN 'pending' ELSE state END WHERE email = ?",
             moves,
         )

@@ -17,7 +17,8 @@ from .._errors import CheckoutError
 __all__ = ["SET_LEASE_SQL", "JournalError", "journal_error", "open_journal", "start_run"]
 
 _APPLICATION_ID = 0x434B4A31  # "CKJ1"
-_SCHEMA_VERSION = "1"
+#: "2" added `rows.source_id` (the input's own id of the row); a "1" journal is upgraded.
+_SCHEMA_VERSION = "2"
 SET_LEASE_SQL = "INSERT OR REPLACE INTO meta VALUES ('creates_until', ?)"
 
 _SCHEMA = """
@@ -32,7 +33,8 @@ CREATE TABLE rows (
     request_id TEXT,
     error TEXT,
     attempt_at REAL,
-    updated_at REAL NOT NULL
+    updated_at REAL NOT NULL,
+    source_id TEXT
 ) WITHOUT ROWID;
 """
 
@@ -120,6 +122,13 @@ def start_run(connection: sqlite3.Connection, path: str, target: str) -> int:
                     "choose another --journal path"
                 )
             meta = dict(connection.execute("SELECT key, value FROM meta").fetchall())
+            if meta.get("schema") == "1":
+                # Additive: the new column is empty for the rows an earlier version claimed.
+                connection.execute("ALTER TABLE rows ADD COLUMN source_id TEXT")
+                connection.execute(
+                    "UPDATE meta SET value = ? WHERE key = 'schema'", (_SCHEMA_VERSION,)
+                )
+                meta["schema"] = _SCHEMA_VERSION
             if meta.get("schema") != _SCHEMA_VERSION:
                 raise JournalError(
                     f"{path}: journal format {meta.get('schema')!r} is not supported"

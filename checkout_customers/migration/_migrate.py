@@ -13,8 +13,10 @@ import contextlib
 import math
 import os
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import IO, Any
+
+import attrs
 
 from .._client import AsyncClient
 from .._errors import CheckoutArgumentError, CheckoutError
@@ -157,9 +159,14 @@ async def migrate(
                 ) from None
         tally = Tally()
         report_failed = False
+        # The source ids of rows read and not reported yet (at most the rows in the works).
+        source_ids: dict[int, str] = {}
 
         def on_result(result: RowResult) -> None:
             nonlocal report_failed
+            source_id = source_ids.pop(result.line, None)
+            if source_id is not None:
+                result = attrs.evolve(result, source_id=source_id)
             tally.add(result)
             if writer is not None and not report_failed:
                 try:
@@ -198,7 +205,7 @@ async def migrate(
             should_stop=should_stop or _never,
         )
         try:
-            await scheduler.run(rows_of(rows))
+            await scheduler.run(_noting_source_ids(rows_of(rows), source_ids))
         except JournalError as exc:
             raise _journal_failed(exc, opened, requests_sent()) from None
         finally:
@@ -233,6 +240,14 @@ async def migrate(
                 writer.close()
         with contextlib.suppress(JournalError):
             opened.close()
+
+
+def _noting_source_ids(rows: Iterator[Row], source_ids: dict[int, str]) -> Iterator[Row]:
+    """The rows; each one's source id noted by line, for its report line (see `on_result`)."""
+    for row in rows:
+        if row.source_id is not None:
+            source_ids[row.line] = row.source_id
+        yield row
 
 
 def _journal_failed(exc: JournalError, journal: Journal, requests_sent: bool) -> CheckoutError:

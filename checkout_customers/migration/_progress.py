@@ -53,7 +53,6 @@ from ._summary import (
     ProblemRows,
     format_duration,
     format_summary,
-    is_not_started,
 )
 from ._terminal import capable_terminal, printable, rich_installed
 
@@ -163,7 +162,7 @@ class ProgressDisplay:
         self.live = rich_installed() and (terminal if live is None else live)
         self.interval = interval or (LIVE_INTERVAL_SECONDS if self.live else LOG_INTERVAL_SECONDS)
         self.width = width
-        # Finished rows by status (a RowStatus, or "not_started"), including rows finished by an
+        # Finished rows by status (`not_started` included), including rows finished by an
         # earlier run. Keyed by the enum member: its `.value` costs too much once per row.
         self._by_status: collections.Counter[RowStatus | str] = collections.Counter()
         #: Finished rows (the bar's position): every row but those never started.
@@ -195,9 +194,9 @@ class ProgressDisplay:
         status = result.status
         if status not in _WENT_WELL or result.changed:
             self.problems.add(result)
-            if is_not_started(result):
+            if status is RowStatus.NOT_STARTED:
                 self.not_started += 1
-                self._by_status[_NOT_STARTED] += 1
+                self._by_status[status] += 1
                 self.tick()
                 return
         self.done += 1
@@ -327,7 +326,9 @@ class ProgressDisplay:
         counts = self._ordered_counts()
         for status, count in counts:
             if status not in PROBLEM_STATUSES:
-                rank = _NOT_STARTED_COUNT if status == _NOT_STARTED else _OTHER_COUNTS
+                rank = (
+                    _NOT_STARTED_COUNT if status == RowStatus.NOT_STARTED.value else _OTHER_COUNTS
+                )
                 text = f"{status.replace('_', ' ')} {_number(count)}"
                 parts.append(Part(((text, rank),), style=_STYLES.get(status, "")))
         problems = [(status, count) for status, count in counts if status in PROBLEM_STATUSES]
@@ -442,7 +443,6 @@ class ProgressDisplay:
         self.stream.flush()
 
 
-_NOT_STARTED = "not_started"
 # Rows that went as they should: nothing to list or look into (unless they changed).
 _WENT_WELL = frozenset({RowStatus.CREATED, RowStatus.EXISTING})
 
@@ -455,5 +455,5 @@ _STYLES = {
     "failed": "red",
     "invalid": "yellow",
     "duplicate": "yellow",
-    _NOT_STARTED: "yellow",
+    RowStatus.NOT_STARTED.value: "yellow",
 }

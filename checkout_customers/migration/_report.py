@@ -29,6 +29,9 @@ class RowStatus(str, Enum):
     FAILED = "failed"  # not migrated; a rerun retries it
     INVALID = "invalid"  # the row is not a valid create request; never sent
     DUPLICATE = "duplicate"  # an earlier row of the input has the same email
+    #: The run was interrupted before the row was started: nothing was sent for it, and the
+    #: next run of the same migration takes it.
+    NOT_STARTED = "not_started"
 
 
 @attrs.frozen
@@ -45,9 +48,11 @@ class RowResult:
     already_done: bool = False
     #: A finished row whose content differs from what was migrated (the customer is unchanged).
     changed: bool = False
+    #: The input's own identifier of the row (`id_column`): with `customer_id`, the id mapping.
+    source_id: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        entry = {
             "line": self.line,
             "email": self.email,
             "status": self.status.value,
@@ -55,6 +60,9 @@ class RowResult:
             "error": self.error,
             "request_id": self.request_id,
         }
+        if self.source_id is not None:  # only rows of an input read with an id column
+            entry["source_id"] = self.source_id
+        return entry
 
 
 @attrs.frozen(kw_only=True)
@@ -62,8 +70,9 @@ class MigrationReport:
     """The totals of one migration run.
 
     `created + existing + failed + invalid + duplicate == rows` for a run that was not
-    interrupted. Rows finished by an earlier run count under their status and in
-    `already_done`; rows changed since they were migrated count in `changed`.
+    interrupted; an interrupted run counts the rows it never started in `not_started`. Rows
+    finished by an earlier run count under their status and in `already_done`; rows changed
+    since they were migrated count in `changed`.
     """
 
     rows: int = 0
@@ -72,6 +81,8 @@ class MigrationReport:
     failed: int = 0
     invalid: int = 0
     duplicate: int = 0
+    #: Rows an interrupted run never started (the next run takes them).
+    not_started: int = 0
     already_done: int = 0
     changed: int = 0
     #: The run stopped early (`should_stop`, Ctrl-C): rerun the same command to resume.
@@ -119,6 +130,7 @@ class Tally:
             failed=self.by_status[RowStatus.FAILED],
             invalid=self.by_status[RowStatus.INVALID],
             duplicate=self.by_status[RowStatus.DUPLICATE],
+            not_started=self.by_status[RowStatus.NOT_STARTED],
             already_done=self.already_done,
             changed=self.changed,
             **fields,

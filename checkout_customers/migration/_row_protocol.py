@@ -65,7 +65,9 @@ _BACKOFF_BASE_SECONDS = 0.05
 _BACKOFF_MAX_SECONDS = 2.0
 INTERRUPTED = "interrupted: the run was stopped; run the same command again to resume"
 #: A row stopped before any create of it was sent: nothing happened to it yet.
-NOT_STARTED = "not started: the run was interrupted; run the same command again to resume"
+NOT_STARTED = (
+    "the run was interrupted before this row was started; run the same command again to resume"
+)
 #: A row stopped while a create of it may still act: the journal says `creating`.
 UNSETTLED = (
     "interrupted while waiting to learn whether its create acted (the journal says "
@@ -206,7 +208,9 @@ class RowProtocol:
                 request_id=exc.request_id,
             )
         except Stopped:
-            return interrupted(job.row, UNSETTLED if job.ambiguous else NOT_STARTED)
+            if job.ambiguous:
+                return interrupted(job.row, UNSETTLED)
+            return RowResult(job.row.line, job.row.email, RowStatus.NOT_STARTED, error=NOT_STARTED)
 
     async def _settle(self, job: Job) -> RowResult | Parked:
         """A create of the row may have acted: found means `created`; not found is trusted

@@ -29,6 +29,8 @@ __all__ = [
     "CREATE_FIELDS",
     "MigrationInputError",
     "Row",
+    "add_source_id",
+    "check_id_metadata_key",
     "invalid_row",
     "row_from_mapping",
     "rows_of",
@@ -63,6 +65,7 @@ class Row:
     the input's own spelling of the email when it differs from the key: a customer already
     stored under it must be found too. `payload` is the body as sent (JSON text), set by the
     readers; a `Row` built by hand without it is validated again before anything is sent.
+    `source_id` is the input's own identifier of the row (`id_column`), carried into the report.
     """
 
     line: int
@@ -71,6 +74,7 @@ class Row:
     error: str | None = None
     spelling: str | None = None
     payload: str | None = attrs.field(default=None, repr=False, eq=False)
+    source_id: str | None = None
 
     @property
     def valid(self) -> bool:
@@ -145,6 +149,51 @@ def row_from_mapping(
     )
 
 
+def check_id_metadata_key(key: str | None, id_column: str | None) -> None:
+    """Raise `MigrationInputError` unless `key` can hold the source id in every row's metadata."""
+    if key is None:
+        return
+    if id_column is None:
+        raise MigrationInputError(
+            "id_metadata_key: needs the id column (--id-column) whose value it stores",
+            field="id_metadata_key",
+        )
+    if not key.strip() or len(key) > _limits.METADATA_KEY_MAX_LENGTH:
+        raise MigrationInputError(
+            f"id_metadata_key: must be 1 to {_limits.METADATA_KEY_MAX_LENGTH} characters, "
+            f"not {key!r}",
+            field="id_metadata_key",
+        )
+
+
+def add_source_id(fields: dict[str, Any], source_id: str, key: str | None) -> str | None:
+    """Put `source_id` into the row's metadata under `key` (if any); why the row is invalid.
+
+    The id counts toward the API's limit of metadata pairs, and must not overwrite another
+    value the row gives the same key.
+    """
+    if key is None:
+        return None
+    metadata = fields.get("metadata")
+    if metadata is None:
+        metadata = {}
+    if not isinstance(metadata, Mapping):
+        return None  # the row's own metadata is invalid: validation says how
+    if key in metadata and metadata[key] != source_id:
+        return (
+            f"metadata: the row gives {key!r} the value {metadata[key]!r}, but the id metadata "
+            f"key puts the source id {source_id!r} there"
+        )
+    merged = {**metadata, key: source_id}
+    if len(merged) > _limits.METADATA_MAX_PAIRS:
+        return (
+            f"metadata: with the source id under {key!r} the row has {len(merged)} pairs, more "
+            f"than the {_limits.METADATA_MAX_PAIRS} the API allows"
+        )
+    fields["metadata"] = merged
+    return None
+
+
 def rows_of(items: Iterable[Row | Mapping[str, Any]]) -> Iterator[Row]:
     """`Row`s from rows or plain create-request mappings (numbered from 1)."""
     for number, item in enumerate(items, start=1):
@@ -155,7 +204,11 @@ def rows_of(items: Iterable[Row | Mapping[str, Any]]) -> Iterator[Row]:
             if isinstance(item, Row):
                 # Built by hand: checked like any other input before it can be sent.
                 checked = row_from_mapping(item.line, item.body or {})
-                row = attrs.evolve(checked, spelling=item.spelling) if checked.valid else checked
+                row = attrs.evolve(
+                    checked,
+                    spelling=item.spelling if checked.valid else None,
+                    source_id=item.source_id,
+                )
             else:
                 row = row_from_mapping(number, item)
         except Exception as exc:

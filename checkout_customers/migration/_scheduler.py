@@ -252,7 +252,7 @@ def _not_started(row: Row) -> RowResult:
     """A row the interrupted run did not start: reported, left for the next run."""
     if not row.valid:
         return RowResult(row.line, row.email, RowStatus.INVALID, error=row.error)
-    return RowResult(row.line, row.email, RowStatus.FAILED, error=NOT_STARTED)
+    return RowResult(row.line, row.email, RowStatus.NOT_STARTED, error=NOT_STARTED)
 
 
 def _unstarted(job: Job) -> RowResult:

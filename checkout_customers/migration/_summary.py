@@ -31,7 +31,6 @@ __all__ = [
     "ProblemRows",
     "format_duration",
     "format_summary",
-    "is_not_started",
     "print_summary",
 ]
 
@@ -41,10 +40,6 @@ PROBLEM_STATUSES = frozenset({"failed", "invalid", "duplicate"})
 PROBLEMS_SHOWN = 10
 # The statuses always in the table (a later status, such as `updated`, when it occurs).
 _ALWAYS_LISTED = frozenset({"created", "existing", "failed", "invalid", "duplicate"})
-_NOT_STARTED = "not_started"
-# Until the engine reports `not_started` itself (issue 10), a row an interrupted run never
-# started comes as `failed` with this error; it is shown as what it is.
-_LEGACY_NOT_STARTED_ERROR = "not started:"
 ALL_DONE_BEFORE = "every row was done by an earlier run"
 ALL_VALID_DONE_BEFORE = "every valid row was done by an earlier run"
 
@@ -57,17 +52,9 @@ def format_duration(seconds: float) -> str:
     return f"{hours}:{minutes:02}:{seconds:02}" if hours else f"{minutes}:{seconds:02}"
 
 
-def is_not_started(result: RowResult) -> bool:
-    """Whether the row was never started, because the run was interrupted before it."""
-    status = result.status.value
-    return status == _NOT_STARTED or (
-        status == "failed" and (result.error or "").startswith(_LEGACY_NOT_STARTED_ERROR)
-    )
-
-
 def is_problem(result: RowResult) -> bool:
     """Whether the user has to look at the row (see the module docstring)."""
-    if is_not_started(result):
+    if result.status is RowStatus.NOT_STARTED:
         return False
     return result.status.value in PROBLEM_STATUSES or result.changed
 
@@ -90,7 +77,7 @@ class ProblemRows:
 
     def add(self, result: RowResult) -> None:
         """Look at one finished row; keep it if it is one of the first problems."""
-        if is_not_started(result):
+        if result.status is RowStatus.NOT_STARTED:
             self.not_started += 1
             return
         if not is_problem(result):
@@ -149,11 +136,7 @@ def _summarise(
     journal_label: str | None,
 ) -> _Summary:
     counts = {status.value: _count(report, status) for status in RowStatus}
-    legacy = problems.not_started if problems and _NOT_STARTED not in counts else 0
-    if legacy:  # shown as what they are; the report still says `failed` until issue 10 lands
-        counts["failed"] -= legacy
-        counts[_NOT_STARTED] = legacy
-    not_started = counts.get(_NOT_STARTED, 0)
+    not_started = report.not_started
     table = [(s, n) for s, n in counts.items() if n or s in _ALWAYS_LISTED]
 
     title = "Migration" + (f" of {printable(source)}" if source else "")
