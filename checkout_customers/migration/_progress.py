@@ -444,7 +444,15 @@ class ProgressDisplay:
 
 _NOT_STARTED = "not_started"
 # Rows that went as they should: nothing to list or look into (unless they changed).
-_WENT_WELL = frozenset({RowStatus.CREATED, RowStatus.EXISTING})
+_WENT_WELL = frozenset(
+    {
+        RowStatus.CREATED,
+        RowStatus.EXISTING,
+        RowStatus.UPDATED,
+        RowStatus.WOULD_CREATE,
+        RowStatus.WOULD_UPDATE,
+    }
+)
 
 
 def _value(status: RowStatus | str) -> str:
@@ -455,5 +463,6 @@ _STYLES = {
     "failed": "red",
     "invalid": "yellow",
     "duplicate": "yellow",
+    "updated": "green",
     _NOT_STARTED: "yellow",
 }

@@ -29,6 +29,9 @@ class RowStatus(str, Enum):
     FAILED = "failed"  # not migrated; a rerun retries it
     INVALID = "invalid"  # the row is not a valid create request; never sent
     DUPLICATE = "duplicate"  # an earlier row of the input has the same email
+    UPDATED = "updated"  # `on_existing="update"`: the customer got the row's fields (one PATCH)
+    WOULD_CREATE = "would_create"  # a dry run: a real run would create the customer
+    WOULD_UPDATE = "would_update"  # a dry run with `on_existing="update"`: would PATCH it
 
 
 @attrs.frozen
@@ -61,9 +64,10 @@ class RowResult:
 class MigrationReport:
     """The totals of one migration run.
 
-    `created + existing + failed + invalid + duplicate == rows` for a run that was not
-    interrupted. Rows finished by an earlier run count under their status and in
-    `already_done`; rows changed since they were migrated count in `changed`.
+    The counts by status add up to `rows` for a run that was not interrupted (`updated` with
+    `on_existing="update"`; `would_create` and `would_update` in a dry run). Rows finished by
+    an earlier run count under their status and in `already_done`; rows changed since they
+    were migrated count in `changed`.
     """
 
     rows: int = 0
@@ -72,6 +76,9 @@ class MigrationReport:
     failed: int = 0
     invalid: int = 0
     duplicate: int = 0
+    updated: int = 0
+    would_create: int = 0
+    would_update: int = 0
     already_done: int = 0
     changed: int = 0
     #: The run stopped early (`should_stop`, Ctrl-C): rerun the same command to resume.
@@ -80,8 +87,11 @@ class MigrationReport:
     #: Requests sent in this run, and how many the API answered 429.
     creates_sent: int = 0
     lookups_sent: int = 0
+    updates_sent: int = 0
     rate_limited: int = 0
     journal: str | None = None
+    #: A dry run (`dry_run=True`): only look-ups were sent, the journal was left as it was.
+    dry_run: bool = False
 
     @property
     def ok(self) -> bool:
@@ -119,6 +129,9 @@ class Tally:
             failed=self.by_status[RowStatus.FAILED],
             invalid=self.by_status[RowStatus.INVALID],
             duplicate=self.by_status[RowStatus.DUPLICATE],
+            updated=self.by_status[RowStatus.UPDATED],
+            would_create=self.by_status[RowStatus.WOULD_CREATE],
+            would_update=self.by_status[RowStatus.WOULD_UPDATE],
             already_done=self.already_done,
             changed=self.changed,
             **fields,
