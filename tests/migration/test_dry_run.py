@@ -172,3 +172,22 @@ async def test_a_dry_run_on_a_journal_in_use_is_refused(
             await migrate(client, read_csv(source), journal=journal, dry_run=True, **FAST)
     finally:
         holder.close()
+
+
+async def test_a_dry_run_with_update_plans_the_patch_of_a_changed_row_and_sends_none(
+    emulator: RunningEmulator, client: AsyncClient, tmp_path: Path
+) -> None:
+    journal = tmp_path / "journal.sqlite3"
+    source = write_csv(tmp_path / "in.csv", [("a@example.com", "A"), ("b@example.com", "B")])
+    await migrate(client, read_csv(source), journal=journal, **FAST)
+    write_csv(source, [("a@example.com", "A changed"), ("b@example.com", "B")])
+    before = digest(journal)
+    since = last_seq(emulator)
+
+    plan = await migrate(
+        client, read_csv(source), journal=journal, dry_run=True, on_existing="update", **FAST
+    )
+
+    assert (plan.would_update, plan.created, plan.updated) == (1, 1, 0)
+    assert not any(methods(emulator, since)[method] for method in WRITES)
+    assert digest(journal) == before

@@ -47,7 +47,7 @@ def test_a_sample_then_a_full_run_creates_each_row_once(
 
     assert main([*args, "--limit", "3", *UNTHROTTLED]) == 0
 
-    out, err = capsys.readouterr()
+    _, err = capsys.readouterr()
     assert [(e["line"], e["email"], e["status"]) for e in read_report(report)] == [
         (2, emails[0], "created"),
         (3, emails[1], "created"),

@@ -87,7 +87,8 @@ def test_customers_created_outside_are_patched_once_and_again_only_when_changed(
     patched = customer(account, "old1@example.com")
     assert patched["name"] == "New One"
     assert patched["metadata"] == {"tier": "gold"}  # replaced, not merged
-    assert "updated" in out and "1 updates" not in out and "2 updates" in out
+    assert "updated" in out
+    assert "2 updates" in out  # the summary's count of requests
 
     since = last_seq(account)
     assert main(args) == 0  # nothing changed: no second PATCH
