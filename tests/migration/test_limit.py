@@ -99,3 +99,17 @@ def test_limit_0_on_the_command_line_is_a_usage_error(
         main(["migrate", str(source), "--limit", "0"])
     assert exit_info.value.code == 2
     assert "--limit" in capsys.readouterr().err
+
+
+def test_help_shows_each_planning_option_with_an_example(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["migrate", "--help"])
+    assert exit_info.value.code == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert "e.g. `migrate customers.csv --dry-run --report plan.jsonl`" in text
+    assert "e.g. `--limit 100`" in text
+    assert "{skip,update}" in text
+    assert "e.g. `--on-existing update`" in text
+    assert "metadata is replaced, not merged" in text
