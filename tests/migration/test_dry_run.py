@@ -191,3 +191,27 @@ async def test_a_dry_run_with_update_plans_the_patch_of_a_changed_row_and_sends_
     assert (plan.would_update, plan.created, plan.updated) == (1, 1, 0)
     assert not any(methods(emulator, since)[method] for method in WRITES)
     assert digest(journal) == before
+
+
+async def test_a_dry_run_settles_rows_an_earlier_run_left_unsettled_by_looking_them_up(
+    emulator: RunningEmulator, client: AsyncClient, tmp_path: Path
+) -> None:
+    from checkout_customers.migration._journal import Journal, RowState
+
+    journal = tmp_path / "journal.sqlite3"
+    source = write_csv(tmp_path / "in.csv", [("acted@example.com", "A"), ("lost@example.com", "L")])
+    # An earlier run sent both creates and never learnt their outcomes; one of them acted.
+    earlier = Journal(journal, target=client.base_url)
+    await earlier.claim(list(read_csv(source)))
+    for email in ("acted@example.com", "lost@example.com"):
+        await earlier.record(email, RowState.CREATING, attempt_at=1.0)
+    earlier.close()
+    await client.customers.create(email="acted@example.com", name="A")
+    before = digest(journal)
+    since = last_seq(emulator)
+
+    plan = await migrate(client, read_csv(source), journal=journal, dry_run=True, **FAST)
+
+    assert (plan.created, plan.would_create) == (1, 1)
+    assert not any(methods(emulator, since)[method] for method in WRITES)
+    assert digest(journal) == before
