@@ -1,6 +1,10 @@
 """`checkout-customers migrate INPUT`: bulk-create customers from a CSV or JSONL file.
 
-Exit statuses: 0 every valid row ended `created` or `existing`; 1 some row `failed` or was
+`--dry-run` sends look-ups only and leaves the journal as it was; `--limit N` migrates the first
+N rows; `--on-existing update` patches customers already there (see docs/migration.md).
+
+Exit statuses: 0 every valid row ended `created`, `existing` or `updated` (in a dry run: no row
+`invalid` or `failed`); 1 some row `failed` or was
 `invalid`, or the journal or report could not be written mid-run; 2 usage or configuration error
 (bad file, credential, journal, an API that cannot be reached), before any request; 130
 interrupted by Ctrl-C, 143 by SIGTERM, 129 by SIGHUP (rerun the same command to resume).
@@ -46,6 +50,7 @@ from ..migration import (
     read_csv,
     read_jsonl,
 )
+from ..migration._migrate import ON_EXISTING
 from ..migration._paths import NamedPath, Role, check_distinct
 from ..migration._summary import print_summary
 from ._arguments import (
@@ -150,6 +155,29 @@ def register(subparsers: Any) -> None:
         "the 10 metadata pairs), e.g. --id-metadata-key legacy_id",
     )
     parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="validate every row and send look-ups only, never a create or update; the "
+        "journal is not changed; the report says would_create / would_update / existing / "
+        "invalid / duplicate (e.g. `migrate customers.csv --dry-run --report plan.jsonl`)",
+    )
+    parser.add_argument(
+        "--limit",
+        type=positive_integer,
+        metavar="N",
+        help="read and migrate only the first N rows (a sample); a later run without "
+        "--limit on the same journal goes on with the rest (e.g. `--limit 100`)",
+    )
+    parser.add_argument(
+        "--on-existing",
+        choices=ON_EXISTING,
+        default="skip",
+        help="a customer already there for a row's email: skip it (default; `existing`) or "
+        "update it with one PATCH of the row's fields (`updated`; its metadata is replaced, "
+        "not merged); a row changed since an earlier run is updated too "
+        "(e.g. `--on-existing update`)",
+    )
+    parser.add_argument(
         "--emulator",
         action="store_true",
         help="migrate into an emulator started in this process (no account needed)",
@@ -247,6 +275,13 @@ def _resume_command(args: argparse.Namespace, journal: str) -> str:
         words += ["--id-column", args.id_column]
     if args.id_metadata_key is not None:
         words += ["--id-metadata-key", args.id_metadata_key]
+    # A resumed sample stays a sample, and a resumed upsert goes on updating.
+    if args.limit is not None:
+        words += ["--limit", str(args.limit)]
+    if args.on_existing != "skip":
+        words += ["--on-existing", args.on_existing]
+    if args.dry_run:
+        words += ["--dry-run"]
     return shlex.join(words)
 
 
@@ -356,7 +391,8 @@ async def _migrate(
 
     async def count_rows() -> None:
         with contextlib.suppress(OSError):
-            display.total = await asyncio.to_thread(source.count_rows)
+            total = await asyncio.to_thread(source.count_rows)
+            display.total = total if args.limit is None else min(total, args.limit)
 
     async def tick() -> None:
         while True:
@@ -378,6 +414,9 @@ async def _migrate(
                 should_stop=lambda: bool(signals),
                 settle_seconds=args.settle_seconds,
                 on_pause=display.paused,
+                dry_run=args.dry_run,
+                limit=args.limit,
+                on_existing=args.on_existing,
             )
         display.total = report.rows  # every row was reported, even if it was not counted yet
         display.finish()

@@ -204,6 +204,22 @@ class Journal:
         future.add_done_callback(committed)
         return future
 
+    def record_patched(self, email: str, fingerprint: str, *, request_id: str | None) -> None:
+        """Queue that the customer of `email` got the fields of the row with `fingerprint`.
+
+        The state is kept (`created` stays `created`: a rollback deletes it; `existing` stays
+        `existing`). A PATCH sends the same fields every time, so a kill before this commit
+        only means the next run patches once more, which changes nothing.
+        """
+
+        def write(connection: sqlite3.Connection) -> None:
+            connection.execute(
+                "UPDATE rows SET fingerprint = ?, request_id = ?, updated_at = ? WHERE email = ?",
+                (fingerprint, request_id, time.time(), email),
+            )
+
+        self._writer.execute_soon(write)
+
     def release_creates(self) -> None:
         """Clear the lease: every create this run sent has its outcome queued for the journal.
 

@@ -10,8 +10,10 @@ email's state before and after its requests, so that any run, however it ended, 
 from __future__ import annotations
 
 import contextlib
+import itertools
 import math
 import os
+import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import IO, Any
@@ -21,6 +23,7 @@ import attrs
 from .._client import AsyncClient
 from .._errors import CheckoutArgumentError, CheckoutError
 from ._circuit_breaker import CircuitBreaker, check_reachable
+from ._dry_run import copy_journal, name_the_original
 from ._journal import Journal, JournalError
 from ._paths import check_migration_paths
 from ._ratelimit import AdaptiveRateLimiter
@@ -34,6 +37,7 @@ __all__ = [
     "DEFAULT_MAX_ATTEMPTS",
     "DEFAULT_RATE",
     "DEFAULT_SETTLE_SECONDS",
+    "ON_EXISTING",
     "MigrationIOError",
     "migrate",
 ]
@@ -51,6 +55,8 @@ DEFAULT_SETTLE_SECONDS = 65.0
 #: Failed attempts (5xx, no answer) per request before a row is given up for this run; failures
 #: during an outage (the circuit breaker open) do not count.
 DEFAULT_MAX_ATTEMPTS = 10
+#: What `on_existing` may say about a customer already on the account for a row's email.
+ON_EXISTING = ("skip", "update")
 
 
 class MigrationIOError(CheckoutError):
@@ -102,6 +108,9 @@ async def migrate(
     settle_seconds: float = DEFAULT_SETTLE_SECONDS,
     max_attempts: int = DEFAULT_MAX_ATTEMPTS,
     on_pause: Callable[[str | None], None] | None = None,
+    dry_run: bool = False,
+    limit: int | None = None,
+    on_existing: str = "skip",
 ) -> MigrationReport:
     """Create one customer per email of `rows`, exactly once, resumably; return the totals.
 
@@ -120,6 +129,16 @@ async def migrate(
     `on_pause` is told a sentence when the API stops answering and the run pauses (it probes
     until the API answers again), and None when it resumes.
 
+    `dry_run=True` validates every row and sends look-ups only (at `read_rate`), never a
+    create or an update; the journal is not changed (the run works on a temporary copy). Rows
+    end `would_create` / `would_update` where a real run would create / update.
+    `limit=N` reads and migrates only the first N rows of the input (a sample); a later run
+    without it on the same journal goes on with the rest. `on_existing="update"` sends one
+    PATCH with the row's fields to a customer found on the account under the row's email, or
+    created by an earlier run from a row that changed since (status `updated`; the customer's
+    metadata is *replaced* by the row's, as the API does); `"skip"` (the default) leaves it
+    as it is (`existing`).
+
     Raises `ApiUnreachableError` (the API cannot be reached at the start; nothing was sent for
     any row), `JournalError` (journal unusable or in use), `CheckoutArgumentError` (bad
     arguments), `AuthenticationError` / `PermissionDeniedError` (the credential is refused:
@@ -128,6 +147,16 @@ async def migrate(
     """
     concurrency = _check_count("concurrency", concurrency)
     max_attempts = _check_count("max_attempts", max_attempts)
+    if limit is not None:
+        limit = _check_count("limit", limit)
+    if on_existing not in ON_EXISTING:
+        raise CheckoutArgumentError(
+            f"on_existing: must be 'skip' or 'update', got {on_existing!r}", field="on_existing"
+        )
+    if not isinstance(dry_run, bool):
+        raise CheckoutArgumentError(
+            f"dry_run: must be True or False, got {dry_run!r}", field="dry_run"
+        )
     writes = AdaptiveRateLimiter(_check_rate("write_rate", write_rate))
     reads = AdaptiveRateLimiter(_check_rate("read_rate", read_rate))
     if not (isinstance(settle_seconds, (int, float)) and settle_seconds >= 0):
@@ -137,7 +166,60 @@ async def migrate(
         )
     started = time.monotonic()
     check_migration_paths(rows, journal=journal, report=report)  # before anything is written
-    opened = Journal(journal, target=client.base_url)
+    with contextlib.ExitStack() as cleanup:
+        if dry_run:
+            # Never the real journal: a private copy, deleted at the end (see `_dry_run`).
+            folder = cleanup.enter_context(tempfile.TemporaryDirectory(prefix="cko-dry-run-"))
+            copy = copy_journal(os.fspath(journal), folder)
+            try:
+                opened = Journal(copy, target=client.base_url)
+            except JournalError as exc:
+                raise name_the_original(exc, copy, os.fspath(journal)) from None
+        else:
+            opened = Journal(journal, target=client.base_url)
+        return await _run(
+            client,
+            rows,
+            opened,
+            concurrency=concurrency,
+            writes=writes,
+            reads=reads,
+            report=report,
+            progress=progress,
+            should_stop=should_stop,
+            settle_seconds=float(settle_seconds),
+            max_attempts=max_attempts,
+            on_pause=on_pause,
+            dry_run=dry_run,
+            limit=limit,
+            on_existing_update=on_existing == "update",
+            journal_path=os.fspath(journal),
+            started=started,
+        )
+    raise AssertionError("unreachable")  # pragma: no cover - the with block returns
+
+
+async def _run(
+    client: AsyncClient,
+    rows: Iterable[Row | Mapping[str, Any]],
+    opened: Journal,
+    *,
+    concurrency: int,
+    writes: AdaptiveRateLimiter,
+    reads: AdaptiveRateLimiter,
+    report: str | os.PathLike[str] | IO[str] | None,
+    progress: Callable[[RowResult], None] | None,
+    should_stop: Callable[[], bool] | None,
+    settle_seconds: float,
+    max_attempts: int,
+    on_pause: Callable[[str | None], None] | None,
+    dry_run: bool,
+    limit: int | None,
+    on_existing_update: bool,
+    journal_path: str,
+    started: float,
+) -> MigrationReport:
+    """The run itself, on the opened journal (the real one, or a dry run's copy)."""
     writer: ReportWriter | None = None
     protocol: RowProtocol | None = None
     report_path = (
@@ -194,8 +276,10 @@ async def migrate(
             reads=reads,
             breaker=breaker,
             stopping=stopping,
-            settle_seconds=float(settle_seconds),
+            settle_seconds=settle_seconds,
             max_attempts=max_attempts,
+            on_existing_update=on_existing_update,
+            dry_run=dry_run,
         )
         scheduler = Scheduler(
             protocol,
@@ -205,7 +289,11 @@ async def migrate(
             should_stop=should_stop or _never,
         )
         try:
-            await scheduler.run(_noting_source_ids(rows_of(rows), source_ids))
+            read: Iterator[Row] = _noting_source_ids(rows_of(rows), source_ids)
+            if limit is not None:
+                # Only the first `limit` rows are read: the rest are not even counted.
+                read = itertools.islice(read, limit)
+            await scheduler.run(read)
         except JournalError as exc:
             raise _journal_failed(exc, opened, requests_sent()) from None
         finally:
@@ -229,8 +317,10 @@ async def migrate(
             elapsed_seconds=time.monotonic() - started,
             creates_sent=protocol.creates_sent,
             lookups_sent=protocol.lookups_sent,
+            updates_sent=protocol.updates_sent,
             rate_limited=writes.rate_limited_count + reads.rate_limited_count,
-            journal=opened.path,
+            journal=journal_path,
+            dry_run=dry_run,
         )
     finally:
         # Already reported, or the run is failing for another reason; the journal keeps its

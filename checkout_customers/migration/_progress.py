@@ -444,7 +444,15 @@ class ProgressDisplay:
 
 
 # Rows that went as they should: nothing to list or look into (unless they changed).
-_WENT_WELL = frozenset({RowStatus.CREATED, RowStatus.EXISTING})
+_WENT_WELL = frozenset(
+    {
+        RowStatus.CREATED,
+        RowStatus.EXISTING,
+        RowStatus.UPDATED,
+        RowStatus.WOULD_CREATE,
+        RowStatus.WOULD_UPDATE,
+    }
+)
 
 
 def _value(status: RowStatus | str) -> str:
@@ -456,4 +464,5 @@ _STYLES = {
     "invalid": "yellow",
     "duplicate": "yellow",
     RowStatus.NOT_STARTED.value: "yellow",
+    "updated": "green",
 }

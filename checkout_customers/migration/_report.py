@@ -32,6 +32,9 @@ class RowStatus(str, Enum):
     #: The run was interrupted before the row was started: nothing was sent for it, and the
     #: next run of the same migration takes it.
     NOT_STARTED = "not_started"
+    UPDATED = "updated"  # `on_existing="update"`: the customer got the row's fields (one PATCH)
+    WOULD_CREATE = "would_create"  # a dry run: a real run would create the customer
+    WOULD_UPDATE = "would_update"  # a dry run with `on_existing="update"`: would PATCH it
 
 
 @attrs.frozen
@@ -69,10 +72,11 @@ class RowResult:
 class MigrationReport:
     """The totals of one migration run.
 
-    `created + existing + failed + invalid + duplicate == rows` for a run that was not
-    interrupted; an interrupted run counts the rows it never started in `not_started`. Rows
-    finished by an earlier run count under their status and in `already_done`; rows changed
-    since they were migrated count in `changed`.
+    The counts by status add up to `rows` for a run that was not interrupted (`updated` with
+    `on_existing="update"`; `would_create` and `would_update` in a dry run); an interrupted run
+    counts the rows it never started in `not_started`. Rows finished by an earlier run count
+    under their status and in `already_done`; rows changed since they were migrated count in
+    `changed`.
     """
 
     rows: int = 0
@@ -83,6 +87,9 @@ class MigrationReport:
     duplicate: int = 0
     #: Rows an interrupted run never started (the next run takes them).
     not_started: int = 0
+    updated: int = 0
+    would_create: int = 0
+    would_update: int = 0
     already_done: int = 0
     changed: int = 0
     #: The run stopped early (`should_stop`, Ctrl-C): rerun the same command to resume.
@@ -91,8 +98,11 @@ class MigrationReport:
     #: Requests sent in this run, and how many the API answered 429.
     creates_sent: int = 0
     lookups_sent: int = 0
+    updates_sent: int = 0
     rate_limited: int = 0
     journal: str | None = None
+    #: A dry run (`dry_run=True`): only look-ups were sent, the journal was left as it was.
+    dry_run: bool = False
 
     @property
     def ok(self) -> bool:
@@ -131,6 +141,9 @@ class Tally:
             invalid=self.by_status[RowStatus.INVALID],
             duplicate=self.by_status[RowStatus.DUPLICATE],
             not_started=self.by_status[RowStatus.NOT_STARTED],
+            updated=self.by_status[RowStatus.UPDATED],
+            would_create=self.by_status[RowStatus.WOULD_CREATE],
+            would_update=self.by_status[RowStatus.WOULD_UPDATE],
             already_done=self.already_done,
             changed=self.changed,
             **fields,

@@ -17,6 +17,14 @@ numbers are those of "Exactly once per email" in docs/migration.md):
   is the create sent again.
 - Failures while the circuit breaker is open are the outage's and do not count against the
   row; a rate of faults that does not stop ends the row `failed` after `max_attempts`.
+- With `on_existing_update`, a customer found on the account, or created by an earlier run
+  from a row that has changed since, gets one PATCH with the row's fields (`updated`). A PATCH
+  sets the same fields however often it is sent, so one without a definite answer is simply
+  sent again. The journal then keeps the fingerprint that was patched, never a new state: a
+  `created` row stays `created` (a rollback deletes it), and a PATCH that failed leaves a done
+  row as it was (still changed: the next run patches it).
+- A dry run (`dry_run`) sends look-ups only: where a real run would create or patch, the row
+  ends `would_create` or `would_update`.
 """
 
 from __future__ import annotations
@@ -42,9 +50,9 @@ from .._errors import (
     ServerError,
     UnprocessableEntityError,
 )
-from .._models import CreatedCustomer, Customer
+from .._models import ApiResult, CreatedCustomer, Customer
 from ._circuit_breaker import CircuitBreaker, Stopped, describe_failure
-from ._journal import Claim, Journal, RowState
+from ._journal import Claim, ClaimKind, Journal, RowState
 from ._ratelimit import AdaptiveRateLimiter
 from ._report import RowResult, RowStatus
 from ._rows import Row
@@ -125,9 +133,13 @@ class Job:
     #: The breaker's outage count at the last failure (see `_settle`).
     outages: int = 0
     prepared: PreparedCreate | None = None
+    #: A row an earlier run finished that changed since: the customer to PATCH.
+    update_id: str | None = None
 
     @classmethod
     def of(cls, row: Row, claim: Claim) -> Job:
+        if claim.kind is ClaimKind.DONE:
+            return cls(row, update_id=claim.customer_id)
         if claim.state is RowState.CREATING:
             # An earlier run sent a create and never learnt its outcome.
             return cls(row, ambiguous=True, attempt_at=claim.attempt_at or 0.0)
@@ -157,6 +169,19 @@ def _backoff(attempt: int) -> float:
     return random.uniform(ceiling / 2, ceiling)  # noqa: S311 - jitter, not cryptography
 
 
+class _PatchFailed(Exception):
+    """The PATCH of a row's customer failed for good in this run."""
+
+    def __init__(self, message: str, cause: CheckoutError | None) -> None:
+        super().__init__(message)
+        self.cause = cause
+
+
+def _planned(row: Row, status: RowStatus, customer_id: str | None = None) -> RowResult:
+    """What a real run would do with the row (a dry run): nothing is sent or recorded."""
+    return RowResult(row.line, row.email, status, customer_id=customer_id)
+
+
 def interrupted(row: Row, why: str = INTERRUPTED) -> RowResult:
     """A valid row the stopped run did not finish: reported `failed`, left for the next run."""
     return RowResult(row.line, row.email, RowStatus.FAILED, error=why)
@@ -176,6 +201,8 @@ class RowProtocol:
         stopping: Callable[[], bool],
         settle_seconds: float,
         max_attempts: int,
+        on_existing_update: bool = False,
+        dry_run: bool = False,
     ) -> None:
         self.customers = client.customers
         self.journal = journal
@@ -185,19 +212,28 @@ class RowProtocol:
         self.stopping = stopping
         self.settle_seconds = settle_seconds
         self.max_attempts = max_attempts
+        self.on_existing_update = on_existing_update
+        self.dry_run = dry_run
         self.creates_sent = 0
         self.lookups_sent = 0
+        self.updates_sent = 0
         # Creates sent whose outcome the journal has not been told (or queued) yet.
         self.unsettled_creates = 0
 
     async def step(self, job: Job) -> RowResult | Parked:
         """Take the row as far as it goes now: its final result, or parked until due."""
         try:
+            if job.update_id is not None:
+                return await self._update_done(job, job.update_id)
             if job.ambiguous:
+                if self.dry_run:
+                    return await self._plan_unsettled(job)
                 return await self._settle(job)
             customer = await self._lookup_existing(job.row)
             if customer is not None:
-                return self._finish(job.row, RowStatus.EXISTING, customer)
+                return await self._found(job.row, customer)
+            if self.dry_run:
+                return _planned(job.row, RowStatus.WOULD_CREATE)
             return await self._create(job)
         except _OutcomeUnknown as exc:
             return RowResult(
@@ -297,8 +333,9 @@ class RowProtocol:
                 # Perhaps the API refuses a second customer with this email.
                 customer = await self._lookup(row.email)
                 if customer is not None:
-                    status = RowStatus.CREATED if job.ambiguous else RowStatus.EXISTING
-                    return self._finish(row, status, customer)
+                    if job.ambiguous:
+                        return self._finish(row, RowStatus.CREATED, customer)
+                    return await self._found(row, customer)
             return self._fail(row, _describe(outcome), outcome)
 
     async def _lookup(self, email: str) -> Customer | None:
@@ -359,12 +396,114 @@ class RowProtocol:
             customer = await self._lookup(row.spelling)
         return customer
 
+    # -- on_existing="update" and the dry run --------------------------------------------------
+
+    async def _found(self, row: Row, customer: Customer) -> RowResult:
+        """A customer with the row's email is on the account: `existing`, or patched."""
+        if not self.on_existing_update:
+            return self._finish(row, RowStatus.EXISTING, customer)
+        if self.dry_run:
+            return _planned(row, RowStatus.WOULD_UPDATE, customer.id)
+        try:
+            result = await self._patch(row, customer.id)
+        except _PatchFailed as exc:
+            # `failed`, not `existing`: the next run looks the row up and patches it again.
+            return self._fail(row, str(exc), exc.cause)
+        return self._finish(row, RowStatus.UPDATED, customer, request_id=result.request_id)
+
+    async def _update_done(self, job: Job, customer_id: str) -> RowResult:
+        """An earlier run finished the row, which has changed since: PATCH its customer."""
+        row = job.row
+        assert row.email is not None
+        if self.dry_run:
+            return _planned(row, RowStatus.WOULD_UPDATE, customer_id)
+        try:
+            result = await self._patch(row, customer_id)
+        except _PatchFailed as exc:
+            # The journal is left as it is: the row stays done (a `created` one stays the
+            # migration's), and still changed, so the next run patches it again.
+            return RowResult(
+                row.line,
+                row.email,
+                RowStatus.FAILED,
+                customer_id=customer_id,
+                error=f"{exc}; the customer was not updated, rerun to update it",
+                request_id=_request_id(exc.cause) if exc.cause else None,
+            )
+        self.journal.record_patched(row.email, row.fingerprint, request_id=result.request_id)
+        return RowResult(
+            row.line, row.email, RowStatus.UPDATED, customer_id=customer_id,
+            request_id=result.request_id,
+        )  # fmt: skip
+
+    async def _plan_unsettled(self, job: Job) -> RowResult:
+        """A dry run of a row whose create an earlier run left unsettled: found means that
+        create acted (`created`); otherwise a real run would create it."""
+        assert job.row.email is not None
+        customer = await self._lookup(job.row.email)
+        if customer is None:
+            return _planned(job.row, RowStatus.WOULD_CREATE)
+        return RowResult(
+            job.row.line, job.row.email, RowStatus.CREATED, customer_id=customer.id,
+            request_id=customer.request_id,
+        )  # fmt: skip
+
+    async def _patch(self, row: Row, customer_id: str) -> ApiResult:
+        """PATCH the row's fields onto `customer_id`; raise `_PatchFailed` when it cannot be done.
+
+        Sent again on a 429, a 5xx or no answer (a PATCH is idempotent), at the write pace.
+        """
+        assert row.body is not None
+        failures = 0
+        rate_limited = 0
+        outages = self.breaker.outages
+        while True:
+            if self.stopping():
+                raise Stopped
+            await self.writes.acquire()
+            if not self.breaker.closed:
+                await self.breaker.admit(self.stopping)
+            self.updates_sent += 1
+            try:
+                return await self.customers.update(customer_id, **row.body, max_retries=0)
+            except RateLimitError as exc:
+                self.breaker.answered()
+                self.writes.rate_limited()
+                rate_limited += 1
+                if rate_limited >= _MAX_RATE_LIMITED:
+                    raise _PatchFailed(f"update gave up after {rate_limited} 429s", exc) from exc
+                continue
+            except (AuthenticationError, PermissionDeniedError):
+                raise
+            except (ServerError, CheckoutConnectionError) as exc:
+                if self.breaker.failed(describe_failure(exc)):
+                    continue  # the outage's failure, not the row's: wait for the API
+                error: CheckoutError = exc
+            except CheckoutError as exc:
+                self.breaker.answered()
+                raise _PatchFailed(f"update refused: {_describe(exc)}", exc) from exc
+            failures += 1
+            if self.stopping():
+                raise Stopped
+            await anyio.sleep(_backoff(failures))
+            if self.breaker.outages != outages:
+                failures -= 1  # an outage began meanwhile: this failure was its first sign
+                outages = self.breaker.outages
+                continue
+            if failures >= self.max_attempts:
+                raise _PatchFailed(f"the update failed {failures} times: {_describe(error)}", error)
+
     def _finish(
-        self, row: Row, status: RowStatus, customer: CreatedCustomer | Customer
+        self,
+        row: Row,
+        status: RowStatus,
+        customer: CreatedCustomer | Customer,
+        *,
+        request_id: str | None = None,
     ) -> RowResult:
         assert row.email is not None
         state = RowState.CREATED if status is RowStatus.CREATED else RowState.EXISTING
-        customer_id, request_id = customer.id, customer.request_id
+        customer_id, request_id = customer.id, request_id or customer.request_id
         self.journal.record_soon(row.email, state, customer_id=customer_id, request_id=request_id)
         return RowResult(
             row.line, row.email, status, customer_id=customer_id, request_id=request_id

@@ -6,7 +6,8 @@ Three kinds of task share one anyio task group:
   ready for the workers (never a task per row; workers take rows without a task switch);
 - `concurrency` workers run one row step at a time (`RowProtocol.step`). A step that ends
   `Parked` puts the row in the parking lot, a heap by due time, and the worker goes on with
-  the next row: a row waiting out its settle window costs no worker and no request;
+  the next row: a row waiting out its settle window costs no worker and no request (a row an
+  earlier run finished is reported at once, unless it changed since and is to be patched);
 - the clock moves parked rows that are due to the front of the line (they go before new rows,
   so they finish), polls `should_stop`, and ends the grace after a stop.
 
@@ -185,7 +186,9 @@ class Scheduler:
             claim = next(claims)
             if claim.kind is ClaimKind.DUPLICATE:
                 self.on_result(_duplicate(row, claim))
-            elif claim.kind is ClaimKind.DONE:
+            elif claim.kind is ClaimKind.DONE and not (
+                claim.changed and self.protocol.on_existing_update and claim.customer_id
+            ):
                 self.on_result(_already_done(row, claim))
             else:
                 self.ready.append(Job.of(row, claim))

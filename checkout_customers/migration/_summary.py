@@ -139,7 +139,9 @@ def _summarise(
     not_started = report.not_started
     table = [(s, n) for s, n in counts.items() if n or s in _ALWAYS_LISTED]
 
-    title = "Migration" + (f" of {printable(source)}" if source else "")
+    title = ("Dry run" if report.dry_run else "Migration") + (
+        f" of {printable(source)}" if source else ""
+    )
     elapsed = format_duration(report.elapsed_seconds)
     # The rate counts the rows this run worked: rows an earlier run finished cost nothing.
     worked = report.rows - report.already_done - not_started
@@ -155,6 +157,15 @@ def _summarise(
         headline = f"{title} {verdict} {elapsed} ({rate:.1f} rows/s)"
 
     notes: list[tuple[str, bool]] = []
+    if report.dry_run:
+        notes.append(
+            (
+                "dry run: only look-ups were sent; nothing was created or updated and the "
+                "journal was not changed (`would_create` / `would_update`: what a real run "
+                "would do).",
+                False,
+            )
+        )
     if report.already_done:
         notes.append(
             (
@@ -178,8 +189,9 @@ def _summarise(
                 True,
             )
         )
+    updates = f"{report.updates_sent} updates, " if report.updates_sent else ""
     details = [
-        f"requests: {report.lookups_sent} lookups, {report.creates_sent} creates, "
+        f"requests: {report.lookups_sent} lookups, {report.creates_sent} creates, {updates}"
         f"{report.rate_limited} answered 429"
     ]
     if journal_label or report.journal:

@@ -37,6 +37,9 @@ def migrate(
     settle_seconds: float = DEFAULT_SETTLE_SECONDS,
     max_attempts: int = DEFAULT_MAX_ATTEMPTS,
     on_pause: Callable[[str | None], None] | None = None,
+    dry_run: bool = False,
+    limit: int | None = None,
+    on_existing: str = "skip",
 ) -> MigrationReport:
     """Create one customer per email of `rows`, exactly once, resumably; return the totals.
 
@@ -54,6 +57,16 @@ def migrate(
     starts, requests in flight get a short grace to finish, and the report says `interrupted`.
     `on_pause` is told a sentence when the API stops answering and the run pauses (it probes
     until the API answers again), and None when it resumes.
+
+    `dry_run=True` validates every row and sends look-ups only (at `read_rate`), never a
+    create or an update; the journal is not changed (the run works on a temporary copy). Rows
+    end `would_create` / `would_update` where a real run would create / update.
+    `limit=N` reads and migrates only the first N rows of the input (a sample); a later run
+    without it on the same journal goes on with the rest. `on_existing="update"` sends one
+    PATCH with the row's fields to a customer found on the account under the row's email, or
+    created by an earlier run from a row that changed since (status `updated`; the customer's
+    metadata is *replaced* by the row's, as the API does); `"skip"` (the default) leaves it
+    as it is (`existing`).
 
     Raises `ApiUnreachableError` (the API cannot be reached at the start; nothing was sent for
     any row), `JournalError` (journal unusable or in use), `CheckoutArgumentError` (bad
@@ -76,6 +89,9 @@ def migrate(
             settle_seconds=settle_seconds,
             max_attempts=max_attempts,
             on_pause=on_pause,
+            dry_run=dry_run,
+            limit=limit,
+            on_existing=on_existing,
         )
 
     return client._run(call)
