@@ -22,6 +22,7 @@ _SUBCOMMAND_MODULES = (
     "checkout_customers.cli._migrate_command",
     "checkout_customers.cli._emulator_command",
     "checkout_customers.cli._lookup_commands",
+    "checkout_customers.cli._rollback_command",
 )
 
 

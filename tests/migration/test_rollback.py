@@ -1,0 +1,223 @@
+"""Rollback: the customers a migration created are deleted exactly once, never an existing one.
+
+Against the emulator over loopback: the emulator's request journal says which DELETEs were
+sent, so "nothing more" and "never that customer" are counted, not assumed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import stat
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from checkout_customers import AsyncClient
+from checkout_customers.emulator import RunningEmulator
+from checkout_customers.migration import (
+    JournalError,
+    RollbackStatus,
+    RowResult,
+    RowStatus,
+    migrate,
+    rollback,
+)
+
+from .conftest import FAST, cli_env, run_cli, write_csv
+
+UNLIMITED = {"write_rate": None}
+
+
+def _deletes(emulator: RunningEmulator) -> list[str]:
+    return [entry.path for entry in emulator.requests() if entry.method == "DELETE"]
+
+
+def _lines(path: Path) -> list[dict[str, object]]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+async def test_rollback_deletes_what_the_migration_created_once_and_never_an_existing_one(
+    emulator: RunningEmulator, client: AsyncClient, journal: Path, tmp_path: Path
+) -> None:
+    before = await client.customers.create(email="old@example.com", name="Here before")
+    rows = [{"email": f"r{n}@example.com", "name": "R"} for n in range(4)]
+    rows.append({"email": "old@example.com", "name": "Here before"})
+    results: list[RowResult] = []
+    migrated = await migrate(client, rows, journal=journal, progress=results.append, **FAST)
+    assert (migrated.created, migrated.existing) == (4, 1)
+    created = {r.email: r.customer_id for r in results if r.status is RowStatus.CREATED}
+    # Someone deletes one of them before the rollback.
+    await client.customers.delete(created["r0@example.com"])
+    emulator.clear_requests()
+
+    report = tmp_path / "rollback.jsonl"
+    first = await rollback(client, journal, report=report, **UNLIMITED)
+
+    assert (first.deleted, first.already_gone, first.failed, first.already_done) == (3, 1, 0, 0)
+    assert first.ok
+    assert sorted(_deletes(emulator)) == sorted(f"/customers/{cid}" for cid in created.values())
+    assert f"/customers/{before.id}" not in _deletes(emulator)
+    assert [str(c["email"]) for c in emulator.customers()] == ["old@example.com"]
+    entries = {entry["email"]: entry for entry in _lines(report)}
+    assert set(entries) == set(created)  # one line per created customer, none for `existing`
+    assert entries["r0@example.com"]["status"] == "already_gone"
+    assert entries["r1@example.com"]["status"] == "deleted"
+    assert entries["r1@example.com"]["customer_id"] == created["r1@example.com"]
+    assert entries["r1@example.com"]["line"] == 2
+    assert entries["r1@example.com"]["request_id"]
+    assert stat.S_IMODE(os.stat(report).st_mode) == 0o600
+
+    emulator.clear_requests()
+    second = await rollback(client, journal, report=report, **UNLIMITED)
+    assert _deletes(emulator) == []  # nothing is deleted twice
+    assert (second.deleted, second.already_gone, second.failed) == (3, 1, 0)
+    assert second.already_done == 4
+    assert {entry["email"]: entry["status"] for entry in _lines(report)} == {
+        email: entries[email]["status"] for email in created
+    }
+
+
+async def test_rollback_after_a_stopped_migration_leaves_an_unsettled_row_until_it_is_settled(
+    emulator: RunningEmulator, client: AsyncClient, journal: Path
+) -> None:
+    rows = [{"email": f"k{n}@example.com", "name": "K"} for n in range(30)]
+    # The first create acts but its answer is lost: the row stays `creating` in the journal.
+    emulator.fail_next("drop_after_acting", method="POST", path="/customers")
+    finished: list[RowResult] = []
+    stopped = await migrate(
+        client,
+        rows,
+        journal=journal,
+        progress=finished.append,
+        should_stop=lambda: len(finished) >= 10,
+        concurrency=2,
+        **{**FAST, "settle_seconds": 30.0},
+    )
+    assert stopped.interrupted
+    on_account = len(emulator.customers())
+    assert stopped.created < on_account < len(rows)  # one create acted without an answer
+
+    results = []
+    first = await rollback(client, journal, progress=results.append, **UNLIMITED)
+    unsettled = [r for r in results if r.status is RollbackStatus.FAILED]
+    assert first.deleted == stopped.created
+    assert len(unsettled) == 1 and "run the migration again" in (unsettled[0].error or "")
+    assert len(emulator.customers()) == 1  # the unsettled one is not guessed at
+    assert not first.ok
+
+    # The migration, run again, settles the row (and finishes the rest); the rollback deletes
+    # what is left, and nothing it deleted before.
+    emulator.clear_requests()
+    resumed = await migrate(client, rows, journal=journal, **FAST)
+    assert resumed.ok
+    deleted_before = {r.customer_id for r in results if r.status is RollbackStatus.DELETED}
+    emulator.clear_requests()
+    second = await rollback(client, journal, **UNLIMITED)
+    assert second.ok
+    assert emulator.customers() == []
+    assert not deleted_before & {path.rsplit("/", 1)[1] for path in _deletes(emulator)}
+
+
+async def test_a_dry_run_sends_nothing_changes_nothing_and_lists_what_it_would_delete(
+    emulator: RunningEmulator, client: AsyncClient, journal: Path, tmp_path: Path
+) -> None:
+    await client.customers.create(email="old@example.com")
+    rows = [{"email": "new@example.com"}, {"email": "old@example.com"}]
+    await migrate(client, rows, journal=journal, **FAST)
+    emulator.clear_requests()
+    digest = hashlib.sha256(journal.read_bytes()).hexdigest()
+    report = tmp_path / "plan.jsonl"
+
+    planned = await rollback(None, journal, report=report, dry_run=True)
+
+    assert emulator.requests() == []
+    assert hashlib.sha256(journal.read_bytes()).hexdigest() == digest
+    assert (planned.would_delete, planned.deleted, planned.dry_run) == (1, 0, True)
+    assert [(e["email"], e["status"]) for e in _lines(report)] == [
+        ("new@example.com", "would_delete")
+    ]
+    assert len(emulator.customers()) == 2
+
+
+async def test_deletes_are_paced_and_a_429_is_retried(
+    emulator: RunningEmulator, client: AsyncClient, journal: Path
+) -> None:
+    await migrate(client, [{"email": f"p{n}@example.com"} for n in range(3)], journal=journal, **FAST)
+    emulator.fail_next("429", method="DELETE", times=2)
+    result = await rollback(client, journal, write_rate=50)
+    assert (result.deleted, result.rate_limited) == (3, 2)
+    assert Counter(entry.status for entry in emulator.requests() if entry.method == "DELETE") == {
+        429: 2,
+        204: 3,
+    }
+    assert result.deletes_sent == 5
+    assert emulator.customers() == []
+
+
+async def test_the_report_may_not_be_the_journal_and_a_missing_journal_is_named(
+    client: AsyncClient, journal: Path, tmp_path: Path
+) -> None:
+    await migrate(client, [{"email": "keep@example.com"}], journal=journal, **FAST)
+    digest = hashlib.sha256(journal.read_bytes()).hexdigest()
+    with pytest.raises(ValueError, match="one file"):
+        await rollback(client, journal, report=journal)
+    with pytest.raises(ValueError, match="one file"):
+        await rollback(client, journal, report=str(journal) + "-wal")
+    assert hashlib.sha256(journal.read_bytes()).hexdigest() == digest
+    with pytest.raises(JournalError, match="no such journal"):
+        await rollback(client, tmp_path / "missing.sqlite3")
+    assert not (tmp_path / "missing.sqlite3").exists()
+    not_journal = tmp_path / "in.csv"
+    not_journal.write_text("email\n", encoding="utf-8")
+    with pytest.raises(JournalError, match="not a migration journal"):
+        await rollback(client, not_journal)
+
+
+def test_the_command_rolls_back_with_the_exit_statuses_of_migrate(
+    emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    source = write_csv(tmp_path / "in.csv", [[f"c{n}@example.com", "C"] for n in range(5)])
+    env = cli_env(emulator)
+    migrated = run_cli("migrate", str(source), "--write-rate", "none", env=env)
+    assert migrated.returncode == 0, migrated.stderr
+    journal = str(source) + ".journal.sqlite3"
+
+    planned = run_cli("rollback", journal, "--dry-run", env=cli_env())  # no credential needed
+    assert planned.returncode == 0, planned.stderr
+    assert "would delete 5" in planned.stdout
+    assert len(emulator.customers()) == 5
+
+    same = run_cli("rollback", journal, "--report", journal, env=env)
+    assert same.returncode == 2
+    assert "one file" in same.stderr and "Traceback" not in same.stderr
+
+    nocred = run_cli("rollback", journal, env=cli_env())
+    assert nocred.returncode == 2
+    assert "CKO_SECRET_KEY" in nocred.stderr and "Traceback" not in nocred.stderr
+
+    report = tmp_path / "rollback.jsonl"
+    done = run_cli("rollback", journal, "--report", str(report), env=env)
+    assert done.returncode == 0, done.stderr
+    assert "deleted 5" in done.stdout
+    assert emulator.customers() == []
+    assert Counter(entry["status"] for entry in _lines(report)) == {"deleted": 5}
+    assert stat.S_IMODE(os.stat(report).st_mode) == 0o600
+
+    emulator.clear_requests()
+    emulator.fail_next("500", method="DELETE", times=100)
+    again = run_cli("rollback", journal, env=env)
+    assert again.returncode == 0, again.stderr  # already done: nothing sent, nothing fails
+    assert [e for e in emulator.requests() if e.method == "DELETE"] == []
+
+    missing = run_cli("rollback", str(tmp_path / "nope.sqlite3"), env=env)
+    assert missing.returncode == 2 and "no such journal" in missing.stderr
+
+
+def test_help_shows_an_example_per_option() -> None:
+    shown = run_cli("rollback", "--help", env=cli_env())
+    assert shown.returncode == 0
+    for example in ("--report rollback.jsonl", "--dry-run --report", "--write-rate 50"):
+        assert example in shown.stdout.replace("\n", " ").replace("  ", " ")
