@@ -63,7 +63,9 @@ class CsvSource:
         unknown = [
             column
             for column in self.columns
-            if not any(field.kind.csv_claims(field.name, column) for field in fields)
+            # `error`: added by `--rejects`, so that a rejects file can be migrated as it is.
+            if column.lower() != "error"
+            and not any(field.kind.csv_claims(field.name, column) for field in fields)
         ]
         for column in required:
             if column not in self.columns:

@@ -77,6 +77,8 @@ def _jsonl_row(number: int, line: str) -> Row:
             email=None,
             error=f"a line must be a JSON object, not {type(value).__name__}",
         )
+    # `error`: added by `--rejects`, so that a rejects file can be migrated as it is.
+    value.pop("error", None)
     try:
         return row_from_mapping(number, value)
     except Exception as exc:

@@ -451,17 +451,17 @@ async def _delete_all(
                     finish(RollbackResult(line, email, None, RollbackStatus.FAILED, _UNSETTLED))
                 else:
                     todo.append((email, line, customer_id))
-            pending = iter(todo)
 
-            async def worker() -> None:
+            async def worker(pending: Iterator[tuple[str, int, str]]) -> None:
                 for email, line, customer_id in pending:
                     if stopping():
                         return
                     await delete(email, line, customer_id)
 
+            shared = iter(todo)  # the workers take the next customer from one iterator
             async with anyio.create_task_group() as group:
                 for _ in range(min(concurrency, len(todo))):
-                    group.start_soon(worker)
+                    group.start_soon(worker, shared)
             if commits.failure is not None:
                 raise commits.failure
             if stopping():

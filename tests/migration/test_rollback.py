@@ -35,6 +35,14 @@ def _deletes(emulator: RunningEmulator) -> list[str]:
     return [entry.path for entry in emulator.requests() if entry.method == "DELETE"]
 
 
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(os.stat(path).st_mode)
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
 def _lines(path: Path) -> list[dict[str, object]]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
 
@@ -68,7 +76,7 @@ async def test_rollback_deletes_what_the_migration_created_once_and_never_an_exi
     assert entries["r1@example.com"]["customer_id"] == created["r1@example.com"]
     assert entries["r1@example.com"]["line"] == 2
     assert entries["r1@example.com"]["request_id"]
-    assert stat.S_IMODE(os.stat(report).st_mode) == 0o600
+    assert _mode(report) == 0o600
 
     emulator.clear_requests()
     second = await rollback(client, journal, report=report, **UNLIMITED)
@@ -104,7 +112,8 @@ async def test_rollback_after_a_stopped_migration_leaves_an_unsettled_row_until_
     first = await rollback(client, journal, progress=results.append, **UNLIMITED)
     unsettled = [r for r in results if r.status is RollbackStatus.FAILED]
     assert first.deleted == stopped.created
-    assert len(unsettled) == 1 and "run the migration again" in (unsettled[0].error or "")
+    assert len(unsettled) == 1
+    assert "run the migration again" in (unsettled[0].error or "")
     assert len(emulator.customers()) == 1  # the unsettled one is not guessed at
     assert not first.ok
 
@@ -128,13 +137,13 @@ async def test_a_dry_run_sends_nothing_changes_nothing_and_lists_what_it_would_d
     rows = [{"email": "new@example.com"}, {"email": "old@example.com"}]
     await migrate(client, rows, journal=journal, **FAST)
     emulator.clear_requests()
-    digest = hashlib.sha256(journal.read_bytes()).hexdigest()
+    digest = _digest(journal)
     report = tmp_path / "plan.jsonl"
 
     planned = await rollback(None, journal, report=report, dry_run=True)
 
     assert emulator.requests() == []
-    assert hashlib.sha256(journal.read_bytes()).hexdigest() == digest
+    assert _digest(journal) == digest
     assert (planned.would_delete, planned.deleted, planned.dry_run) == (1, 0, True)
     assert [(e["email"], e["status"]) for e in _lines(report)] == [
         ("new@example.com", "would_delete")
@@ -145,7 +154,9 @@ async def test_a_dry_run_sends_nothing_changes_nothing_and_lists_what_it_would_d
 async def test_deletes_are_paced_and_a_429_is_retried(
     emulator: RunningEmulator, client: AsyncClient, journal: Path
 ) -> None:
-    await migrate(client, [{"email": f"p{n}@example.com"} for n in range(3)], journal=journal, **FAST)
+    await migrate(
+        client, [{"email": f"p{n}@example.com"} for n in range(3)], journal=journal, **FAST
+    )
     emulator.fail_next("429", method="DELETE", times=2)
     result = await rollback(client, journal, write_rate=50)
     assert (result.deleted, result.rate_limited) == (3, 2)
@@ -161,12 +172,12 @@ async def test_the_report_may_not_be_the_journal_and_a_missing_journal_is_named(
     client: AsyncClient, journal: Path, tmp_path: Path
 ) -> None:
     await migrate(client, [{"email": "keep@example.com"}], journal=journal, **FAST)
-    digest = hashlib.sha256(journal.read_bytes()).hexdigest()
+    digest = _digest(journal)
     with pytest.raises(ValueError, match="one file"):
         await rollback(client, journal, report=journal)
     with pytest.raises(ValueError, match="one file"):
         await rollback(client, journal, report=str(journal) + "-wal")
-    assert hashlib.sha256(journal.read_bytes()).hexdigest() == digest
+    assert _digest(journal) == digest
     with pytest.raises(JournalError, match="no such journal"):
         await rollback(client, tmp_path / "missing.sqlite3")
     assert not (tmp_path / "missing.sqlite3").exists()
@@ -192,11 +203,13 @@ def test_the_command_rolls_back_with_the_exit_statuses_of_migrate(
 
     same = run_cli("rollback", journal, "--report", journal, env=env)
     assert same.returncode == 2
-    assert "one file" in same.stderr and "Traceback" not in same.stderr
+    assert "one file" in same.stderr
+    assert "Traceback" not in same.stderr
 
     nocred = run_cli("rollback", journal, env=cli_env())
     assert nocred.returncode == 2
-    assert "CKO_SECRET_KEY" in nocred.stderr and "Traceback" not in nocred.stderr
+    assert "CKO_SECRET_KEY" in nocred.stderr
+    assert "Traceback" not in nocred.stderr
 
     report = tmp_path / "rollback.jsonl"
     done = run_cli("rollback", journal, "--report", str(report), env=env)
@@ -213,7 +226,8 @@ def test_the_command_rolls_back_with_the_exit_statuses_of_migrate(
     assert [e for e in emulator.requests() if e.method == "DELETE"] == []
 
     missing = run_cli("rollback", str(tmp_path / "nope.sqlite3"), env=env)
-    assert missing.returncode == 2 and "no such journal" in missing.stderr
+    assert missing.returncode == 2
+    assert "no such journal" in missing.stderr
 
 
 def test_help_shows_an_example_per_option() -> None:
