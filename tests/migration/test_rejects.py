@@ -1,4 +1,4 @@
-"""`migrate --rejects`: invalid and failed rows copied in the input's own format, fixable, rerunnable.
+"""`migrate --rejects`: invalid and failed rows in the input's own format, fixable, rerunnable.
 
 End to end through the command line against the emulator: the rejects file is compared with
 the input's own text, then fixed and migrated as it is.
