@@ -9,7 +9,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import signal
 import stat
+import subprocess
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -26,7 +29,7 @@ from checkout_customers.migration import (
     rollback,
 )
 
-from .conftest import FAST, cli_env, run_cli, write_csv
+from .conftest import FAST, cli_command, cli_env, run_cli, write_csv
 
 UNLIMITED = {"write_rate": None}
 
@@ -236,3 +239,45 @@ def test_help_shows_an_example_per_option() -> None:
     assert shown.returncode == 0
     for example in ("--report rollback.jsonl", "--dry-run --report", "--write-rate 50"):
         assert example in shown.stdout.replace("\n", " ").replace("  ", " ")
+
+
+@pytest.mark.slow
+def test_a_stopped_rollback_exits_143_and_the_rerun_deletes_the_rest_once(
+    emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    count = 150
+    source = write_csv(tmp_path / "in.csv", [[f"t{n}@example.com", "T"] for n in range(count)])
+    env = cli_env(emulator)
+    migrated = run_cli("migrate", str(source), "--write-rate", "none", env=env)
+    assert migrated.returncode == 0, migrated.stderr
+    journal = str(source) + ".journal.sqlite3"
+    emulator.clear_requests()
+    process = subprocess.Popen(
+        cli_command("rollback", journal, "--write-rate", "40"),
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while len(emulator.customers()) > count - 20:
+            assert time.monotonic() < deadline, "the rollback deleted nothing"
+            time.sleep(0.02)
+        process.send_signal(signal.SIGTERM)
+        out, err = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 143, err
+    assert "Traceback" not in err
+    assert "interrupted: to resume, run the same command" in out
+    assert 0 < len(emulator.customers()) < count
+
+    resumed = run_cli("rollback", journal, "--write-rate", "none", env=env)
+    assert resumed.returncode == 0, resumed.stderr
+    assert emulator.customers() == []
+    deleted = [e.path for e in emulator.requests() if e.method == "DELETE" and e.status == 204]
+    assert len(deleted) == count
+    assert len(set(deleted)) == count
+    assert len(_deletes(emulator)) == count  # no DELETE sent twice, even across the stop
