@@ -322,10 +322,24 @@ async def rollback(
         assert client is not None
         start_run(connection, path, client.base_url)  # checks the account; recovers a lease
         _prepare_rollback_table(connection, path)
-        await check_reachable(client)
-        return await _delete_all(
-            client, connection, path, report, writes, concurrency, progress, should_stop, started
-        )
+        writer = _Report(
+            report
+        )  # before any request: a report that cannot be written is a usage error
+        try:
+            await check_reachable(client)
+            return await _delete_all(
+                client,
+                connection,
+                path,
+                writer,
+                writes,
+                concurrency,
+                progress,
+                should_stop,
+                started,
+            )
+        finally:
+            writer.close()
     finally:
         connection.close()
 
@@ -371,14 +385,13 @@ async def _delete_all(
     client: AsyncClient,
     connection: sqlite3.Connection,
     path: str,
-    report: str | os.PathLike[str] | IO[str] | None,
+    writer: _Report,
     writes: AdaptiveRateLimiter,
     concurrency: int,
     progress: Callable[[RollbackResult], None] | None,
     should_stop: Callable[[], bool] | None,
     started: float,
 ) -> RollbackReport:
-    writer = _Report(report)
     commits = GroupCommitWriter(connection, path)
     sent = 0
     stopped = False
@@ -469,7 +482,7 @@ async def _delete_all(
     finally:
         with contextlib.suppress(JournalError):
             commits.close()
-        writer.close()
+        writer.close()  # complete before the caller reads it
     if commits.failure is not None:
         raise commits.failure
     counts = writer.counts

@@ -215,6 +215,12 @@ def test_the_command_rolls_back_with_the_exit_statuses_of_migrate(
     assert "CKO_SECRET_KEY" in nocred.stderr
     assert "Traceback" not in nocred.stderr
 
+    emulator.clear_requests()
+    nowhere = run_cli("rollback", journal, "--report", str(tmp_path / "no" / "r.jsonl"), env=env)
+    assert nowhere.returncode == 2
+    assert "cannot write" in nowhere.stderr
+    assert emulator.requests() == []  # refused before any request
+
     report = tmp_path / "rollback.jsonl"
     done = run_cli("rollback", journal, "--report", str(report), env=env)
     assert done.returncode == 0, done.stderr

@@ -93,3 +93,11 @@ def test_the_summary_path_may_not_be_another_file_of_the_run(
         assert "one file" in result.stderr
     assert source.read_bytes() == before
     assert emulator.requests() == []
+
+
+def test_migrate_help_shows_an_example_for_summary_and_rejects() -> None:
+    shown = run_cli("migrate", "--help", env=cli_env())
+    assert shown.returncode == 0
+    text = " ".join(shown.stdout.split())
+    assert "--summary summary.json" in text
+    assert "--rejects rejects.csv" in text
