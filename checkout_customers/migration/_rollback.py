@@ -41,6 +41,7 @@ from .._errors import (
 from ._circuit_breaker import check_reachable, describe_failure
 from ._group_commit import GroupCommitWriter
 from ._journal_schema import JournalError, journal_error, open_journal, start_run
+from ._migrate import DEFAULT_SETTLE_SECONDS
 from ._paths import NamedPath, Role, check_distinct, create_private
 from ._ratelimit import AdaptiveRateLimiter
 
@@ -63,7 +64,7 @@ _ROLLBACK_SCHEMA_VERSION = "1"
 _ROLLBACK_TABLE = """
 CREATE TABLE IF NOT EXISTS rollback (
     email TEXT PRIMARY KEY,
-    customer_id TEXT NOT NULL,
+    customer_id TEXT,
     state TEXT NOT NULL,
     request_id TEXT,
     error TEXT,
@@ -71,8 +72,8 @@ CREATE TABLE IF NOT EXISTS rollback (
 ) WITHOUT ROWID
 """
 _UNSETTLED = (
-    "the migration did not finish this row (a create was sent without a definite answer); "
-    "run the migration again with this journal to settle it, then roll back again"
+    "the migration's create of this row had no definite answer: the customer, if it exists, "
+    "is found by its email and deleted"
 )
 
 
@@ -235,17 +236,20 @@ def _rows(
 ) -> Iterator[list[tuple[Any, ...]]]:
     """The migration's rows that concern a rollback, a chunk at a time, in email order.
 
-    Each: (email, line, state, customer_id, rollback_state, rollback_request_id). Only rows
-    `created`, `creating`, or `pending` under a killed run's lease are listed.
+    Each: (email, line, state, customer_id, attempt_at, rollback_state, rollback_request_id).
+    Only rows `created`, `creating`, or `pending` under a killed run's lease (sent at the
+    latest when the lease ended) are listed.
     """
     lease = connection.execute("SELECT value FROM meta WHERE key = 'creates_until'").fetchone()
     runs = connection.execute("SELECT value FROM meta WHERE key = 'runs'").fetchone()
-    leased_run = int(runs[0]) if runs and lease and float(lease[0]) > 0 else -1
+    lease_end = float(lease[0]) if lease else 0.0
+    leased_run = int(runs[0]) if runs and lease_end > 0 else -1
     join = (
-        "r.email, r.line, r.state, r.customer_id, b.state, b.request_id "
-        "FROM rows r LEFT JOIN rollback b ON b.email = r.email"
+        "r.email, r.line, r.state, r.customer_id, coalesce(r.attempt_at, ?), b.state, "
+        "b.request_id FROM rows r LEFT JOIN rollback b ON b.email = r.email"
         if with_progress
-        else "r.email, r.line, r.state, r.customer_id, NULL, NULL FROM rows r"
+        else "r.email, r.line, r.state, r.customer_id, coalesce(r.attempt_at, ?), NULL, NULL "
+        "FROM rows r"
     )
     sql = (
         f"SELECT {join} WHERE r.email > ? AND (r.state IN ('created', 'creating') "
@@ -254,7 +258,7 @@ def _rows(
     after = ""
     while True:
         try:
-            chunk = connection.execute(sql, (after, leased_run, _CHUNK)).fetchall()
+            chunk = connection.execute(sql, (lease_end, after, leased_run, _CHUNK)).fetchall()
         except sqlite3.Error as exc:
             raise journal_error(path, exc) from None
         if not chunk:
@@ -270,6 +274,8 @@ async def rollback(
     report: str | os.PathLike[str] | IO[str] | None = None,
     dry_run: bool = False,
     write_rate: float | None = _DEFAULT_RATE,
+    read_rate: float | None = _DEFAULT_RATE,
+    settle_seconds: float = DEFAULT_SETTLE_SECONDS,
     concurrency: int = DEFAULT_ROLLBACK_CONCURRENCY,
     progress: Callable[[RollbackResult], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
@@ -298,6 +304,12 @@ async def rollback(
     `PermissionDeniedError` (the credential is refused).
     """
     writes = AdaptiveRateLimiter(_check_rate(write_rate))
+    reads = AdaptiveRateLimiter(_check_rate(read_rate))
+    if not (isinstance(settle_seconds, (int, float)) and settle_seconds >= 0):
+        raise CheckoutArgumentError(
+            f"settle_seconds: must be a number >= 0, got {settle_seconds!r}",
+            field="settle_seconds",
+        )
     if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
         raise CheckoutArgumentError(
             f"concurrency: must be an integer >= 1, got {concurrency!r}", field="concurrency"
@@ -333,6 +345,8 @@ async def rollback(
                 path,
                 writer,
                 writes,
+                reads,
+                float(settle_seconds),
                 concurrency,
                 progress,
                 should_stop,
@@ -355,7 +369,7 @@ def _dry_run(
     writer = _Report(report)
     try:
         for chunk in _rows(connection, path, with_progress=with_progress):
-            for email, line, state, customer_id, done, request_id in chunk:
+            for email, line, state, customer_id, _, done, request_id in chunk:
                 if done is not None:
                     result = RollbackResult(
                         line, email, customer_id, RollbackStatus(done), None, request_id, True
@@ -363,7 +377,9 @@ def _dry_run(
                 elif state == "created":
                     result = RollbackResult(line, email, customer_id, RollbackStatus.WOULD_DELETE)
                 else:
-                    result = RollbackResult(line, email, None, RollbackStatus.FAILED, _UNSETTLED)
+                    result = RollbackResult(
+                        line, email, None, RollbackStatus.WOULD_DELETE, _UNSETTLED
+                    )
                 writer.add(result)
                 if progress is not None:
                     progress(result)
@@ -387,6 +403,8 @@ async def _delete_all(
     path: str,
     writer: _Report,
     writes: AdaptiveRateLimiter,
+    reads: AdaptiveRateLimiter,
+    settle_seconds: float,
     concurrency: int,
     progress: Callable[[RollbackResult], None] | None,
     should_stop: Callable[[], bool] | None,
@@ -406,6 +424,54 @@ async def _delete_all(
         writer.add(result)
         if progress is not None:
             progress(result)
+
+    def record(email: str, customer_id: str | None, status: str, request_id: str | None) -> None:
+        # Recorded once the API answered: a later run sends nothing more for this row.
+        values = (email, customer_id, status, request_id, time.time())
+        commits.execute_soon(
+            lambda db: db.execute(
+                "INSERT OR REPLACE INTO rollback "
+                "(email, customer_id, state, request_id, updated_at) VALUES (?, ?, ?, ?, ?)",
+                values,
+            )
+        )
+
+    async def settle(email: str, line: int, due: float) -> str | None:
+        """The id of the customer an unanswered create may have made, once it cannot act."""
+        while time.time() < due:
+            if stopping():
+                return None
+            await anyio.sleep(min(0.2, due - time.time()))
+        attempts = 0
+        while True:
+            await reads.acquire()
+            if stopping():
+                return None
+            try:
+                customer = await client.customers.find(email, max_retries=0)
+            except (AuthenticationError, PermissionDeniedError):
+                raise
+            except RateLimitError as exc:
+                reads.rate_limited()
+                error: CheckoutError = exc
+            except (ServerError, CheckoutConnectionError) as exc:
+                error = exc
+            except CheckoutError as exc:
+                finish(RollbackResult(line, email, None, RollbackStatus.FAILED, str(exc)))
+                return None
+            else:
+                if customer is not None:
+                    return customer.id
+                # The create never acted: there is nothing to delete.
+                record(email, None, RollbackStatus.ALREADY_GONE.value, None)
+                finish(RollbackResult(line, email, None, RollbackStatus.ALREADY_GONE))
+                return None
+            attempts += 1
+            if attempts >= _MAX_ATTEMPTS:
+                message = f"gave up looking it up: {describe_failure(error)}"
+                finish(RollbackResult(line, email, None, RollbackStatus.FAILED, message))
+                return None
+            await anyio.sleep(min(0.1 * 2**attempts, 5.0))
 
     async def delete(email: str, line: int, customer_id: str) -> None:
         nonlocal sent
@@ -442,33 +508,30 @@ async def _delete_all(
                 break
             await anyio.sleep(min(0.1 * 2**attempts, 5.0))
         if status is not RollbackStatus.FAILED:
-            # Recorded once the API answered: a later run sends nothing more for this row.
-            values = (email, customer_id, status.value, request_id, time.time())
-            commits.execute_soon(
-                lambda db: db.execute(
-                    "INSERT OR REPLACE INTO rollback "
-                    "(email, customer_id, state, request_id, updated_at) VALUES (?, ?, ?, ?, ?)",
-                    values,
-                )
-            )
+            record(email, customer_id, status.value, request_id)
         finish(RollbackResult(line, email, customer_id, status, message, request_id))
 
     try:
         for chunk in _rows(connection, path, with_progress=True):
-            todo: list[tuple[str, int, str]] = []
-            for email, line, state, customer_id, done, request_id in chunk:
+            todo: list[tuple[str, int, str | None, float]] = []
+            for email, line, state, customer_id, attempt_at, done, request_id in chunk:
                 if done is not None:
                     status = RollbackStatus(done)
                     finish(RollbackResult(line, email, customer_id, status, None, request_id, True))
-                elif state != "created" or not customer_id:
-                    finish(RollbackResult(line, email, None, RollbackStatus.FAILED, _UNSETTLED))
+                elif state == "created" and customer_id:
+                    todo.append((email, line, customer_id, 0.0))
                 else:
-                    todo.append((email, line, customer_id))
+                    # Never `existing`: those rows are not listed. The create may have acted.
+                    todo.append((email, line, None, float(attempt_at or 0) + settle_seconds))
 
-            async def worker(pending: Iterator[tuple[str, int, str]]) -> None:
-                for email, line, customer_id in pending:
+            async def worker(pending: Iterator[tuple[str, int, str | None, float]]) -> None:
+                for email, line, customer_id, due in pending:
                     if stopping():
                         return
+                    if customer_id is None:
+                        customer_id = await settle(email, line, due)
+                        if customer_id is None:
+                            continue
                     await delete(email, line, customer_id)
 
             shared = iter(todo)  # the workers take the next customer from one iterator
@@ -493,6 +556,6 @@ async def _delete_all(
         already_done=writer.already_done,
         interrupted=stopped,
         deletes_sent=sent,
-        rate_limited=writes.rate_limited_count,
+        rate_limited=writes.rate_limited_count + reads.rate_limited_count,
         elapsed_seconds=time.monotonic() - started,
     )

@@ -6,6 +6,7 @@ sent, so "nothing more" and "never that customer" are counted, not assumed.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import os
@@ -19,9 +20,10 @@ from pathlib import Path
 import pytest
 
 from checkout_customers import AsyncClient
-from checkout_customers.emulator import RunningEmulator
+from checkout_customers.emulator import RunningEmulator, emulator_thread
 from checkout_customers.migration import (
     JournalError,
+    RollbackResult,
     RollbackStatus,
     RowResult,
     RowStatus,
@@ -91,8 +93,8 @@ async def test_rollback_deletes_what_the_migration_created_once_and_never_an_exi
     }
 
 
-async def test_rollback_after_a_stopped_migration_leaves_an_unsettled_row_until_it_is_settled(
-    emulator: RunningEmulator, client: AsyncClient, journal: Path
+async def test_rollback_after_a_stopped_migration_settles_the_unanswered_create_by_email(
+    emulator: RunningEmulator, client: AsyncClient, journal: Path, tmp_path: Path
 ) -> None:
     rows = [{"email": f"k{n}@example.com", "name": "K"} for n in range(30)]
     # The first create acts but its answer is lost: the row stays `creating` in the journal.
@@ -108,29 +110,55 @@ async def test_rollback_after_a_stopped_migration_leaves_an_unsettled_row_until_
         **{**FAST, "settle_seconds": 30.0},
     )
     assert stopped.interrupted
-    on_account = len(emulator.customers())
-    assert stopped.created < on_account < len(rows)  # one create acted without an answer
+    on_account = {str(c["email"]) for c in emulator.customers()}
+    assert stopped.created < len(on_account) < len(rows)  # one create acted without an answer
+    unanswered = on_account - {r.email for r in finished if r.status is RowStatus.CREATED}
+    assert len(unanswered) == 1
 
-    results = []
-    first = await rollback(client, journal, progress=results.append, **UNLIMITED)
-    unsettled = [r for r in results if r.status is RollbackStatus.FAILED]
-    assert first.deleted == stopped.created
-    assert len(unsettled) == 1
-    assert "run the migration again" in (unsettled[0].error or "")
-    assert len(emulator.customers()) == 1  # the unsettled one is not guessed at
-    assert not first.ok
+    plan = tmp_path / "plan.jsonl"
+    await rollback(None, journal, report=plan, dry_run=True)
+    planned = {entry["email"]: entry for entry in _lines(plan)}
+    assert set(planned) == on_account
+    assert planned[next(iter(unanswered))]["customer_id"] is None  # found by email when run
 
-    # The migration, run again, settles the row (and finishes the rest); the rollback deletes
-    # what is left, and nothing it deleted before.
     emulator.clear_requests()
-    resumed = await migrate(client, rows, journal=journal, **FAST)
-    assert resumed.ok
-    deleted_before = {r.customer_id for r in results if r.status is RollbackStatus.DELETED}
-    emulator.clear_requests()
-    second = await rollback(client, journal, **UNLIMITED)
-    assert second.ok
+    results: list[RollbackResult] = []
+    first = await rollback(
+        client, journal, progress=results.append, settle_seconds=0.2, **UNLIMITED
+    )
+    assert first.ok
+    assert first.deleted == len(on_account)
     assert emulator.customers() == []
-    assert not deleted_before & {path.rsplit("/", 1)[1] for path in _deletes(emulator)}
+    assert {r.email for r in results if r.status is RollbackStatus.DELETED} == on_account
+    assert len(_deletes(emulator)) == len(on_account)
+
+    emulator.clear_requests()
+    second = await rollback(client, journal, settle_seconds=0.2, **UNLIMITED)
+    assert (second.deleted, second.already_done) == (len(on_account), len(on_account))
+    sent = [e.path for e in emulator.requests() if "reachability-check" not in e.path]
+    assert sent == []  # beyond the probe that the API answers: no lookup, no DELETE
+
+
+async def test_rollback_after_a_cancelled_migration_deletes_what_its_leased_creates_made(
+    emulator: RunningEmulator, client: AsyncClient, journal: Path
+) -> None:
+    rows = [{"email": f"c{n}@example.com"} for n in range(200)]
+    run = asyncio.create_task(migrate(client, rows, journal=journal, concurrency=4, **FAST))
+    deadline = time.monotonic() + 20
+    while len(emulator.customers()) < 20:
+        assert time.monotonic() < deadline
+        await asyncio.sleep(0.01)
+    run.cancel()  # killed mid-way: its lease stays set, its pending rows unsettled
+    with pytest.raises(asyncio.CancelledError):
+        await run
+    await asyncio.sleep(0.3)  # any create in flight lands
+    on_account = {str(c["email"]) for c in emulator.customers()}
+    assert 20 <= len(on_account) < len(rows)
+
+    result = await rollback(client, journal, settle_seconds=0.2, **UNLIMITED)
+    assert result.ok
+    assert result.deleted == len(on_account)
+    assert emulator.customers() == []
 
 
 async def test_a_dry_run_sends_nothing_changes_nothing_and_lists_what_it_would_delete(
@@ -287,3 +315,28 @@ def test_a_stopped_rollback_exits_143_and_the_rerun_deletes_the_rest_once(
     assert len(deleted) == count
     assert len(set(deleted)) == count
     assert len(_deletes(emulator)) == count  # no DELETE sent twice, even across the stop
+
+
+async def test_an_unanswered_create_is_looked_up_only_once_it_can_no_longer_act(
+    journal: Path,
+) -> None:
+    # Every request waits 1 s inside the API before acting: the create is still in flight when
+    # the migration is cancelled, and lands after the rollback has started.
+    with emulator_thread(fault_slow_before_acting=1.0, fault_slow_ms=1000) as emulator:
+        async with AsyncClient(
+            secret_key=emulator.secret_key, base_url=emulator.base_url
+        ) as client:
+            rows = [{"email": "late@example.com"}]
+            run = asyncio.create_task(migrate(client, rows, journal=journal, **FAST))
+            deadline = time.monotonic() + 10
+            while not any(e.method == "POST" for e in emulator.requests()):
+                assert time.monotonic() < deadline
+                await asyncio.sleep(0.01)
+            run.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await run
+            assert emulator.customers() == []  # not yet acted
+
+            result = await rollback(client, journal, settle_seconds=2.5, **UNLIMITED)
+        assert (result.deleted, result.already_gone) == (1, 0)
+        assert emulator.customers() == []
