@@ -317,15 +317,17 @@ def test_a_stopped_rollback_exits_143_and_the_rerun_deletes_the_rest_once(
     assert len(_deletes(emulator)) == count  # no DELETE sent twice, even across the stop
 
 
+@pytest.mark.slow
 async def test_an_unanswered_create_is_looked_up_only_once_it_can_no_longer_act(
     journal: Path,
 ) -> None:
-    # Every request waits 1 s inside the API before acting: the create is still in flight when
-    # the migration is cancelled, and lands after the rollback has started.
-    with emulator_thread(fault_slow_before_acting=1.0, fault_slow_ms=1000) as emulator:
+    # The create waits 2 s inside the API before acting: it is still in flight when the
+    # migration is cancelled, and lands after the rollback has started.
+    with emulator_thread(fault_slow_ms=2000) as emulator:
         async with AsyncClient(
             secret_key=emulator.secret_key, base_url=emulator.base_url
         ) as client:
+            emulator.fail_next("act_late", method="POST", path="/customers")
             rows = [{"email": "late@example.com"}]
             run = asyncio.create_task(migrate(client, rows, journal=journal, **FAST))
             deadline = time.monotonic() + 10
@@ -338,5 +340,6 @@ async def test_an_unanswered_create_is_looked_up_only_once_it_can_no_longer_act(
             assert emulator.customers() == []  # not yet acted
 
             result = await rollback(client, journal, settle_seconds=2.5, **UNLIMITED)
+            await asyncio.sleep(2.5)  # had the create still been in flight, it has landed now
         assert (result.deleted, result.already_gone) == (1, 0)
         assert emulator.customers() == []
