@@ -24,9 +24,16 @@ from .._errors import (
     CheckoutError,
     PermissionDeniedError,
 )
-from ..migration import ApiUnreachableError, JournalError
+from ..migration import DEFAULT_SETTLE_SECONDS, ApiUnreachableError, JournalError
 from ..migration._rollback import RollbackReport, rollback
-from ._arguments import EXIT_FAILURES, EXIT_OK, EXIT_USAGE, configuration_error, rate_or_none
+from ._arguments import (
+    EXIT_FAILURES,
+    EXIT_OK,
+    EXIT_USAGE,
+    configuration_error,
+    non_negative_number,
+    rate_or_none,
+)
 from ._migrate_command import _EXIT_BY_SIGNAL
 
 __all__ = ["register", "run"]
@@ -78,6 +85,15 @@ def register(subparsers: Any) -> None:
         help=f"deletes per second at most (default {_DEFAULT_RATE:g}; 'none': no cap; "
         "e.g. --write-rate 50)",
     )
+    parser.add_argument(
+        "--settle-seconds",
+        type=non_negative_number,
+        default=DEFAULT_SETTLE_SECONDS,
+        metavar="S",
+        help="a row whose create had no answer is looked up by email only S seconds after "
+        f"that create was sent (default {DEFAULT_SETTLE_SECONDS:g}, as for migrate; e.g. "
+        "--settle-seconds 65)",
+    )
     parser.set_defaults(run=run)
 
 
@@ -92,6 +108,8 @@ def _resume_command(args: argparse.Namespace) -> str:
         words += ["--report", args.report]
     if args.write_rate != _DEFAULT_RATE:
         words += ["--write-rate", "none" if args.write_rate is None else f"{args.write_rate:g}"]
+    if args.settle_seconds != DEFAULT_SETTLE_SECONDS:
+        words += ["--settle-seconds", f"{args.settle_seconds:g}"]
     return shlex.join(words)
 
 
@@ -131,7 +149,7 @@ def _print_summary(result: RollbackReport, args: argparse.Namespace) -> None:
     if result.dry_run:
         print(
             f"dry run: would delete {result.would_delete}; already deleted {result.deleted}, "
-            f"already gone {result.already_gone}; cannot be rolled back yet {result.failed}; "
+            f"already gone {result.already_gone}; failed {result.failed}; "
             "nothing was sent"
         )
     else:
@@ -175,6 +193,7 @@ async def _rollback(
                 args.journal,
                 report=args.report,
                 write_rate=args.write_rate,
+                settle_seconds=args.settle_seconds,
                 should_stop=lambda: bool(signals),
             )
     except asyncio.CancelledError:

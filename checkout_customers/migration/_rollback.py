@@ -1,9 +1,11 @@
 """`rollback`: delete every customer a migration journal records as created by it, exactly once.
 
-Only rows the journal holds as `created` are deleted: a customer found `existing` was on the
-account before the migration and is never touched. A row whose create got no definite answer
-(`creating`, or `pending` under a killed run's lease) is not guessed at: it is reported
-`failed`, with the advice to run the migration again first (which settles it) and then roll back.
+Only rows the journal holds as the migration's are deleted: a customer found `existing` was on
+the account before the migration and is never touched. A row whose create got no definite
+answer (`creating`, or `pending` under a killed run's lease) is settled as the migration would
+settle it: once the create can no longer act (`settle_seconds` after it was sent) its email is
+looked up, and the customer found is deleted (the migration looked the email up and found
+nothing before it created); none found is reported `already_gone`.
 
 Progress is kept in the journal itself, in a table of its own (`rollback`, versioned by the
 `rollback_schema` entry of `meta`; the migration's own tables are unchanged): a row is recorded
@@ -289,11 +291,13 @@ async def rollback(
     Customers found `existing` by the migration are never deleted. Each customer is deleted at
     most once: progress is recorded in the journal, so running the rollback again (or after it
     was stopped) sends no second DELETE for a customer already deleted; a customer deleted by
-    someone else is reported `already_gone`. Rows whose create had no definite answer are
-    reported `failed` (run the migration again first to settle them).
+    someone else is reported `already_gone`. A row whose create had no definite answer is
+    looked up by email once that create can no longer act (`settle_seconds` after it was sent,
+    as for `migrate`), and the customer found is deleted.
 
     `report` receives one JSON line per customer (a path, created 0600, or an open text
-    stream). `write_rate` caps DELETEs per second (None: no cap) and slows down on 429.
+    stream). `write_rate` / `read_rate` cap DELETEs / lookups per second (None: no cap) and
+    slow down on 429.
     `dry_run=True` sends nothing and changes nothing: every customer that would be deleted is
     reported `would_delete` (`client` may then be None). `should_stop` is polled between
     customers: once it returns True no new DELETE starts and the result says `interrupted`.
