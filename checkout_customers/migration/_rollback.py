@@ -524,8 +524,9 @@ async def _delete_all(
                     finish(RollbackResult(line, email, customer_id, status, None, request_id, True))
                 elif state == "created" and customer_id:
                     todo.append((email, line, customer_id, 0.0))
-                else:
-                    # Never `existing`: those rows are not listed. The create may have acted.
+                elif state in ("creating", "pending"):
+                    # The create may have acted (never `existing`: a customer found there was
+                    # on the account before the migration, and is not the migration's).
                     todo.append((email, line, None, float(attempt_at or 0) + settle_seconds))
 
             async def worker(pending: Iterator[tuple[str, int, str | None, float]]) -> None:
