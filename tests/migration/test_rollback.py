@@ -30,6 +30,7 @@ from checkout_customers.migration import (
     migrate,
     rollback,
 )
+from checkout_customers.migration._journal_schema import open_journal, start_run
 
 from .conftest import FAST, cli_command, cli_env, run_cli, write_csv
 
@@ -343,3 +344,21 @@ async def test_an_unanswered_create_is_looked_up_only_once_it_can_no_longer_act(
             await asyncio.sleep(2.5)  # had the create still been in flight, it has landed now
         assert (result.deleted, result.already_gone) == (1, 0)
         assert emulator.customers() == []
+
+
+async def test_a_journal_in_use_by_a_migration_is_refused(
+    emulator: RunningEmulator, client: AsyncClient, journal: Path
+) -> None:
+    await migrate(client, [{"email": "busy@example.com"}], journal=journal, **FAST)
+    holder = open_journal(str(journal))
+    try:
+        start_run(holder, str(journal), client.base_url)  # a migration holding the journal
+        emulator.clear_requests()
+        with pytest.raises(JournalError, match="in use"):
+            await rollback(client, journal, **UNLIMITED)
+        with pytest.raises(JournalError, match="in use"):
+            await rollback(None, journal, dry_run=True)
+    finally:
+        holder.close()
+    assert emulator.requests() == []
+    assert len(emulator.customers()) == 1
