@@ -24,6 +24,7 @@ _SUBCOMMAND_MODULES = {
     "emulator": "checkout_customers.cli._emulator_command",
     "get": "checkout_customers.cli._lookup_commands",
     "delete": "checkout_customers.cli._lookup_commands",
+    "rollback": "checkout_customers.cli._rollback_command",
 }
 
 

@@ -24,7 +24,8 @@ import shlex
 import signal
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import datetime, timezone
 from typing import IO, Any
 
 from .._client import AsyncClient
@@ -52,7 +53,10 @@ from ..migration import (
 )
 from ..migration._migrate import ON_EXISTING
 from ..migration._paths import NamedPath, Role, check_distinct
+from ..migration._rejects import RejectsCollector, write_rejects
+from ..migration._report import RowResult
 from ..migration._summary import print_summary
+from ..migration._summary_file import summary_object, write_summary
 from ._arguments import (
     EXIT_FAILURES,
     EXIT_INTERRUPTED,
@@ -104,6 +108,19 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument(
         "--report", metavar="PATH", help="write one JSON line per input row to PATH"
+    )
+    parser.add_argument(
+        "--summary",
+        metavar="PATH",
+        help="write one JSON object with the run's counts, paths, times, rate, requests, "
+        "429s and exit status to PATH (e.g. --summary summary.json)",
+    )
+    parser.add_argument(
+        "--rejects",
+        metavar="PATH",
+        help="write the invalid and failed rows to PATH in the input's own format, with an "
+        "added `error` column (CSV) or field (JSONL): fix them and migrate PATH (e.g. "
+        "--rejects rejects.csv)",
     )
     parser.add_argument(
         "--concurrency",
@@ -190,6 +207,11 @@ def _error(message: str) -> int:
     return EXIT_USAGE
 
 
+def _fail(outcome: _Outcome, message: str) -> int:
+    outcome.error = message
+    return _error(message)
+
+
 def _delimiter(text: str) -> str:
     """`--delimiter`: one character; `tab` (or `\\t`) for a tab, which a shell makes hard."""
     delimiter = "\t" if text.lower() in ("tab", "\\t") else text
@@ -237,7 +259,7 @@ def _target(args: argparse.Namespace) -> Iterator[AsyncClient]:
 
 #: The options naming a file the command writes (`--report`): each is checked against the
 #: input, the journal and the others before anything is opened. A new one is one more name.
-_OUTPUT_OPTIONS = ("report",)
+_OUTPUT_OPTIONS = ("report", "summary", "rejects")
 
 
 def _check_paths(args: argparse.Namespace, journal: str) -> None:
@@ -261,6 +283,10 @@ def _resume_command(args: argparse.Namespace, journal: str) -> str:
     words = ["checkout-customers", "migrate", args.input, "--journal", journal]
     if args.report:
         words += ["--report", args.report]
+    if getattr(args, "summary", None):
+        words += ["--summary", args.summary]
+    if getattr(args, "rejects", None):
+        words += ["--rejects", args.rejects]
     if args.concurrency != DEFAULT_CONCURRENCY:
         words += ["--concurrency", str(args.concurrency)]
     for flag, rate in (("--write-rate", args.write_rate), ("--read-rate", args.read_rate)):
@@ -285,7 +311,45 @@ def _resume_command(args: argparse.Namespace, journal: str) -> str:
     return shlex.join(words)
 
 
+class _Outcome:
+    """What `run` learnt, for the `--summary` file: set as the run goes."""
+
+    def __init__(self) -> None:
+        self.journal: str | None = None
+        self.paths_checked = False
+        self.report: MigrationReport | None = None
+        self.error: str | None = None
+
+
 def run(args: argparse.Namespace) -> int:
+    started = datetime.now(timezone.utc)
+    outcome = _Outcome()
+    status = _run(args, outcome)
+    if args.summary is None or not outcome.paths_checked:
+        return status  # a usage error found before the paths were checked: nothing written
+    summary = summary_object(
+        outcome.report,
+        input_path=args.input,
+        journal=outcome.journal,
+        report_path=args.report,
+        started_at=started,
+        ended_at=datetime.now(timezone.utc),
+        exit_status=status,
+        error=outcome.error,
+    )
+    try:
+        write_summary(args.summary, summary)
+    except OSError as exc:
+        print(
+            f"checkout-customers migrate: error: {args.summary}: cannot write the summary "
+            f"({exc.strerror or exc})",
+            file=sys.stderr,
+        )
+        return status if status != EXIT_OK else EXIT_FAILURES
+    return status
+
+
+def _run(args: argparse.Namespace, outcome: _Outcome) -> int:
     try:
         source = _open_source(args)
     except MigrationInputError as exc:
@@ -303,36 +367,52 @@ def run(args: argparse.Namespace) -> int:
             _check_paths(args, journal)
         except CheckoutArgumentError as exc:
             return _error(str(exc))
+        outcome.paths_checked = True
+        outcome.journal = None if args.emulator and args.journal is None else journal
         try:
             client = stack.enter_context(_target(args))
         except CheckoutArgumentError as exc:
-            return _error(configuration_error(exc, emulator_option=True))
+            return _fail(outcome, configuration_error(exc, emulator_option=True))
         except OSError as exc:
-            return _error(f"the emulator could not start: {exc}")
+            return _fail(outcome, f"the emulator could not start: {exc}")
         signals: list[signal.Signals] = []
         display = ProgressDisplay(sys.stderr)
+        rejects = RejectsCollector() if args.rejects is not None else None
         try:
-            report = asyncio.run(_migrate(client, source, journal, args, display, signals))
+            report = asyncio.run(
+                _migrate(client, source, journal, args, display, signals, rejects=rejects)
+            )
         except KeyboardInterrupt:
+            outcome.error = "aborted by a second stop signal"
             print("aborted: the rows in flight are recorded in the journal", file=sys.stderr)
             _print_resume_hint(args, journal, sys.stderr)
             return _EXIT_BY_SIGNAL[signals[0] if signals else signal.SIGINT]
         except MigrationIOError as exc:
+            outcome.error = str(exc)
             print(f"checkout-customers migrate: error: {exc}", file=sys.stderr)
             print("the journal keeps every row it recorded", file=sys.stderr)
             _print_resume_hint(args, journal, sys.stderr)
             return EXIT_FAILURES if exc.requests_sent else EXIT_USAGE
         except ApiUnreachableError as exc:
-            return _error(f"{exc}; nothing was sent, no row was marked failed")
+            return _fail(outcome, f"{exc}; nothing was sent, no row was marked failed")
         except (JournalError, CheckoutArgumentError) as exc:
-            return _error(str(exc))
+            return _fail(outcome, str(exc))
         except OSError as exc:
-            return _error(f"{exc.filename or args.input}: {exc.strerror or exc}")
+            return _fail(outcome, f"{exc.filename or args.input}: {exc.strerror or exc}")
         except (AuthenticationError, PermissionDeniedError) as exc:
-            return _error(f"the API refused the credential: {exc}")
+            return _fail(outcome, f"the API refused the credential: {exc}")
         except CheckoutError as exc:
+            outcome.error = str(exc)
             print(f"checkout-customers migrate: {exc}", file=sys.stderr)
             return EXIT_FAILURES
+        outcome.report = report
+        if rejects is not None:
+            try:
+                write_rejects(source, args.rejects, rejects.errors)
+            except OSError as exc:
+                return _fail(
+                    outcome, f"{args.rejects}: cannot write the rejects ({exc.strerror or exc})"
+                )
         temporary = args.emulator and args.journal is None
         print_summary(
             report,
@@ -353,6 +433,16 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_FAILURES  # pragma: no cover - the with block always returns
 
 
+def _both(
+    first: Callable[[RowResult], None], second: Callable[[RowResult], None]
+) -> Callable[[RowResult], None]:
+    def call(result: RowResult) -> None:
+        first(result)
+        second(result)
+
+    return call
+
+
 def _print_resume_hint(args: argparse.Namespace, journal: str, stream: IO[str]) -> None:
     if not args.emulator:  # an in-process emulator is gone: nothing to resume
         command = _resume_command(args, journal)
@@ -366,6 +456,8 @@ async def _migrate(
     args: argparse.Namespace,
     display: ProgressDisplay,
     signals: list[signal.Signals],
+    *,
+    rejects: RejectsCollector | None = None,
 ) -> MigrationReport:
     """Run the migration with a progress display; `signals` collects the stop signals seen."""
     stream: IO[str] = sys.stderr
@@ -410,7 +502,7 @@ async def _migrate(
                 write_rate=args.write_rate,
                 read_rate=args.read_rate,
                 report=args.report,
-                progress=display.update,
+                progress=display.update if rejects is None else _both(rejects.add, display.update),
                 should_stop=lambda: bool(signals),
                 settle_seconds=args.settle_seconds,
                 on_pause=display.paused,

@@ -27,6 +27,7 @@ from ._migrate import (
 )
 from ._progress import ProgressDisplay, format_summary
 from ._report import MigrationReport, RowResult, RowStatus
+from ._rollback import RollbackReport, RollbackResult, RollbackStatus, rollback
 from ._rows import MigrationInputError, Row
 from ._sync import migrate as migrate_sync
 
@@ -44,6 +45,9 @@ __all__ = [
     "MigrationReport",
     "PreparedCreate",
     "ProgressDisplay",
+    "RollbackReport",
+    "RollbackResult",
+    "RollbackStatus",
     "Row",
     "RowResult",
     "RowStatus",
@@ -53,4 +57,5 @@ __all__ = [
     "prepare_create",
     "read_csv",
     "read_jsonl",
+    "rollback",
 ]

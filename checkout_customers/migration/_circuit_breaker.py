@@ -30,7 +30,7 @@ from urllib.parse import urlsplit
 import anyio
 
 from .._client import AsyncClient
-from .._errors import CheckoutConnectionError, ServerError
+from .._errors import CheckoutConnectionError, RateLimitError, ServerError
 
 __all__ = ["ApiUnreachableError", "CircuitBreaker", "Stopped", "check_reachable"]
 
@@ -180,6 +180,8 @@ async def check_reachable(client: AsyncClient) -> None:
         for attempt in range(PROBE_ATTEMPTS):
             try:
                 await client.customers.find(PROBE_EMAIL, max_retries=0)
+            except RateLimitError:
+                return  # the API answers; the run's pacing deals with its limits
             except (CheckoutConnectionError, ServerError) as exc:
                 cause = describe_failure(exc)
                 if attempt + 1 < PROBE_ATTEMPTS:

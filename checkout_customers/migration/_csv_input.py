@@ -105,6 +105,8 @@ class CsvSource:
             cell
             for index, (cell, column) in enumerate(zip(self.header, self.columns, strict=True))
             if index != self.id_index
+            # `error`: added by `--rejects`, so that a rejects file can be migrated as it is.
+            and column.lower() != "error"
             and not any(field.kind.csv_claims(field.name, column) for field in fields)
         ]
         for column in required:

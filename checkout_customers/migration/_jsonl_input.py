@@ -98,6 +98,8 @@ def _jsonl_row(number: int, line: str, id_field: str | None, id_metadata_key: st
             email=None,
             error=f"a line must be a JSON object, not {type(value).__name__}",
         )
+    # `error`: added by `--rejects`, so that a rejects file can be migrated as it is.
+    value.pop("error", None)
     try:
         if id_field is None:
             return row_from_mapping(number, value)

@@ -29,6 +29,10 @@ EXPECTED = {
     "migrate_sync",
     "read_csv",
     "read_jsonl",
+    "RollbackReport",
+    "RollbackResult",
+    "RollbackStatus",
+    "rollback",
 }
 
 
