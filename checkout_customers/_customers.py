@@ -67,11 +67,13 @@ class PreparedCreate:
         created = await cko.customers.create_prepared(request, max_retries=0)
 
     Built only by `prepare_create`, so the text sent is always a request `create` would accept.
-    `email` is the request's email; `json` the exact text sent.
+    `email` is the request's email; `json` the exact text sent; `body` the checked request as a
+    mapping (for callers that keep or compare it, such as the migration's journal).
     """
 
     email: str
     json: str = attrs.field(repr=False)
+    body: Mapping[str, Any] = attrs.field(repr=False, eq=False, factory=dict)
 
 
 def prepare_create(fields: Mapping[str, Any]) -> PreparedCreate:
@@ -87,7 +89,7 @@ def prepare_create(fields: Mapping[str, Any]) -> PreparedCreate:
             field=unknown[0],
         )
     body = create_body({name: fields.get(name) for name in CUSTOMER_FIELDS.names})
-    return PreparedCreate(email=str(body["email"]), json=json_text(body))
+    return PreparedCreate(email=str(body["email"]), json=json_text(body), body=body)
 
 
 class AsyncCustomers:

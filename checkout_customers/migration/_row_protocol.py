@@ -276,7 +276,7 @@ class RowProtocol:
         assert row.email is not None
         assert row.body is not None
         if job.prepared is None:
-            job.prepared = prepare_create(row.body)
+            job.prepared = row.prepared or prepare_create(row.body)
         rate_limited = 0
         while True:
             if self.stopping():

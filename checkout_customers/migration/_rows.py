@@ -20,6 +20,7 @@ import attrs
 
 from .. import _limits
 from .._customer_fields import CUSTOMER_FIELDS, CustomerFields
+from .._customers import PreparedCreate, prepare_create
 from .._errors import CheckoutArgumentError
 from .._request_bodies import create_body
 from .._transport import json_text
@@ -63,8 +64,9 @@ class Row:
     lower case, the domain in ASCII), or None when the row has no usable email. `body` is the
     create request to send, None when the row is invalid; `error` then says why. `spelling` is
     the input's own spelling of the email when it differs from the key: a customer already
-    stored under it must be found too. `payload` is the body as sent (JSON text), set by the
-    readers; a `Row` built by hand without it is validated again before anything is sent.
+    stored under it must be found too. `payload` is the body as sent (JSON text) and `prepared`
+    the checked request, both set by the readers; a `Row` built by hand without `prepared` is
+    validated again before anything is sent.
     `source_id` is the input's own identifier of the row (`id_column`), carried into the report.
     """
 
@@ -75,6 +77,9 @@ class Row:
     spelling: str | None = None
     payload: str | None = attrs.field(default=None, repr=False, eq=False)
     source_id: str | None = None
+    #: The create request as checked and encoded by the reader (None for a row built by hand,
+    #: which is checked again before it is sent).
+    prepared: PreparedCreate | None = attrs.field(default=None, repr=False, eq=False)
 
     @property
     def valid(self) -> bool:
@@ -137,7 +142,14 @@ def row_from_mapping(
         key = email_key(email)
         arguments = {name: fields.get(name) for name in declared.names}
         arguments["email"] = key
-        body = create_body(arguments, declared)
+        prepared: PreparedCreate | None = None
+        if declared is CUSTOMER_FIELDS:
+            # Checked and encoded once, here: the create sends this very text.
+            prepared = prepare_create(arguments)
+            body, payload = prepared.body, prepared.json
+        else:  # another declaration (its tests): checked again by `create` before sending
+            body = create_body(arguments, declared)
+            payload = json_text(body)
     except CheckoutArgumentError as exc:
         return invalid_row(line, email, str(exc))
     return Row(
@@ -145,7 +157,8 @@ def row_from_mapping(
         email=key,
         body=body,
         spelling=_lookup_spelling(email, key),
-        payload=json_text(body),
+        payload=payload,
+        prepared=prepared,
     )
 
 
@@ -197,7 +210,8 @@ def add_source_id(fields: dict[str, Any], source_id: str, key: str | None) -> st
 def rows_of(items: Iterable[Row | Mapping[str, Any]]) -> Iterator[Row]:
     """`Row`s from rows or plain create-request mappings (numbered from 1)."""
     for number, item in enumerate(items, start=1):
-        if isinstance(item, Row) and (item.body is None or item.payload is not None):
+        # Only a reader's own check is trusted: a row built elsewhere is checked again.
+        if isinstance(item, Row) and (item.body is None or item.prepared is not None):
             yield item
             continue
         try:

@@ -298,6 +298,23 @@ async def test_rows_built_by_hand_are_checked_before_anything_is_sent(
     assert (await client.customers.get("hand@example.com")).name == "Hand"
 
 
+async def test_a_hand_built_row_with_its_own_payload_is_still_checked_before_sending(
+    client: AsyncClient, emulator: RunningEmulator, journal: Path
+) -> None:
+    # The payload claims to be the encoded body, but only a reader's own check is trusted.
+    body = {"email": "long@example.com", "name": "x" * 300}
+    rows = [Row(line=1, email="long@example.com", body=body, payload=json.dumps(body))]
+    results: list[RowResult] = []
+    report = await migrate(client, rows, journal=journal, progress=results.append, **FAST)
+
+    assert report.created == 0
+    [result] = results
+    assert result.status is RowStatus.INVALID
+    assert "name" in (result.error or "")
+    assert emails_on(emulator) == []
+    assert [r.method for r in emulator.requests() if r.method == "POST"] == []
+
+
 async def test_a_run_cancelled_with_a_create_in_flight_is_reconciled_by_the_next(
     journal: Path,
 ) -> None:

@@ -358,6 +358,8 @@ def test_the_fingerprint_does_not_depend_on_how_the_transport_spells_json(
     def spelt_otherwise(body: dict[str, object]) -> str:
         return json.dumps(dict(reversed(list(body.items()))), indent=1, ensure_ascii=False)
 
+    # Wherever the text sent is encoded: the resource's `prepare_create`, or the rows module.
+    monkeypatch.setattr("checkout_customers._customers.json_text", spelt_otherwise)
     monkeypatch.setattr("checkout_customers.migration._rows.json_text", spelt_otherwise)
     [after] = read_jsonl(path)
     assert after.payload != before.payload
