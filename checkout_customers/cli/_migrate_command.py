@@ -99,15 +99,19 @@ def register(subparsers: Any) -> None:
             "(rerun to resume)"
         ),
     )
-    parser.add_argument("input", metavar="INPUT", help="INPUT.csv or INPUT.jsonl")
+    parser.add_argument(
+        "input", metavar="INPUT", help="INPUT.csv or INPUT.jsonl (e.g. customers.csv)"
+    )
     parser.add_argument(
         "--journal",
         metavar="PATH",
         help="SQLite journal of row states (default: INPUT.journal.sqlite3; with --emulator, "
-        "a temporary file)",
+        "a temporary file), e.g. --journal migration.sqlite3",
     )
     parser.add_argument(
-        "--report", metavar="PATH", help="write one JSON line per input row to PATH"
+        "--report",
+        metavar="PATH",
+        help="write one JSON line per input row to PATH (e.g. --report report.jsonl)",
     )
     parser.add_argument(
         "--summary",
@@ -127,21 +131,23 @@ def register(subparsers: Any) -> None:
         type=positive_integer,
         default=DEFAULT_CONCURRENCY,
         metavar="N",
-        help=f"rows worked on at once (default {DEFAULT_CONCURRENCY})",
+        help=f"rows worked on at once (default {DEFAULT_CONCURRENCY}), e.g. --concurrency 16",
     )
     parser.add_argument(
         "--write-rate",
         type=rate_or_none,
         default=DEFAULT_RATE,
         metavar="R",
-        help=f"creates per second at most (default {DEFAULT_RATE:g}; 'none': no cap)",
+        help=f"creates and updates per second at most (default {DEFAULT_RATE:g}; 'none': no "
+        "cap), e.g. --write-rate 50 for an account with a lower limit",
     )
     parser.add_argument(
         "--read-rate",
         type=rate_or_none,
         default=DEFAULT_RATE,
         metavar="R",
-        help=f"lookups per second at most (default {DEFAULT_RATE:g}; 'none': no cap)",
+        help=f"lookups per second at most (default {DEFAULT_RATE:g}; 'none': no cap), "
+        "e.g. --read-rate 50",
     )
     parser.add_argument(
         "--settle-seconds",
@@ -149,7 +155,8 @@ def register(subparsers: Any) -> None:
         default=DEFAULT_SETTLE_SECONDS,
         metavar="S",
         help="after a create got no answer, trust 'not found' only S seconds after it was "
-        f"sent (default {DEFAULT_SETTLE_SECONDS:g})",
+        f"sent (default {DEFAULT_SETTLE_SECONDS:g}: the API's 60 s gateway timeout and a "
+        "margin), e.g. --settle-seconds 10 against an emulator",
     )
     parser.add_argument(
         "--delimiter",
@@ -197,7 +204,8 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--emulator",
         action="store_true",
-        help="migrate into an emulator started in this process (no account needed)",
+        help="migrate into an emulator started in this process (no account needed), e.g. "
+        "checkout-customers migrate examples/customers.csv --emulator",
     )
     parser.set_defaults(run=run)
 

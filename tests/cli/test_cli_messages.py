@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import subprocess
 import sys
@@ -10,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from checkout_customers import __version__
-from checkout_customers.cli import main
+from checkout_customers.cli import build_parser, main
 
 
 @pytest.fixture(autouse=True)
@@ -110,3 +111,16 @@ def test_a_key_for_the_wrong_environment_names_the_environment_variable(
     assert "CKO_SECRET_KEY:" in err
     assert "set CKO_ENVIRONMENT" in err
     assert "sk_m3fj" not in err  # the key itself is never printed
+
+
+def test_every_migrate_option_has_an_example_in_its_help() -> None:
+    parser = build_parser("migrate")
+    [migrate] = [
+        action.choices["migrate"]
+        for action in parser._actions
+        if isinstance(action, argparse._SubParsersAction)
+    ]
+    for action in migrate._actions:
+        if action.help in (None, argparse.SUPPRESS) or "-h" in action.option_strings:
+            continue
+        assert "e.g." in str(action.help), f"{action.option_strings or action.dest}: no example"
