@@ -9,17 +9,12 @@ from __future__ import annotations
 import base64
 import json as json_module
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
 
 from checkout_customers.emulator import RunningEmulator, run_emulator
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
-OPENAPI_SPEC = REPO_ROOT.parent / "shared" / "reference" / "checkout-customers-openapi.yaml"
-INSTRUMENTS_SPEC = REPO_ROOT.parent / "shared" / "reference" / "checkout-instruments-openapi.yaml"
 
 
 @pytest.fixture
