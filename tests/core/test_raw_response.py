@@ -112,4 +112,5 @@ async def test_a_raw_answer_from_the_emulator_carries_its_request_id_header(
     assert created.request_id == created.headers["Cko-Request-Id"]
     assert fetched.status == 200
     assert fetched.request_id == fetched.headers["cko-request-id"]
+    assert fetched.headers["Cko-Version"]  # the spec declares it on GET answers
     assert fetched.parse().id == created.parse().id
