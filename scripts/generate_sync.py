@@ -139,7 +139,9 @@ def public(tree: ast.Module, name: str, skip: set[str]) -> list[ast.stmt]:
 def _docstring_of(tree: ast.Module, name: str, member: str) -> str:
     """The docstring of `member` of class `name` in `tree` ("" when it has none)."""
     node = next(n for n in public(tree, name, set()) if getattr(n, "name", "") == member)
-    return ast.get_docstring(node) or ""  # type: ignore[arg-type]
+    if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return ""
+    return ast.get_docstring(node) or ""
 
 
 def client_module(root: Path) -> str:

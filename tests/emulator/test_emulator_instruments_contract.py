@@ -11,9 +11,6 @@ each answer against the spec's schemas, which random data seldom reaches; there 
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -25,13 +22,10 @@ import yaml
 from checkout_customers.emulator import TEST_BANK_ACCOUNT_GB_ID, TEST_CARD_VISA_ID, emulator_thread
 
 from .._shared_spec import INSTRUMENTS_SPEC, needs_instruments_spec
+from ._schemathesis_cli import PHASES, assert_clean, run_schemathesis
 
 # Skips on a clone without `shared/` beside it, naming the file; fails in this project's CI.
 pytestmark = needs_instruments_spec
-
-CASES_PER_OPERATION = 50
-SEED = 1
-PHASES = ("examples", "coverage", "fuzzing", "stateful")
 
 
 def _conforms(instance: Any, schema_name: str) -> None:
@@ -48,55 +42,6 @@ def test_the_instruments_spec_is_beside_the_repository() -> None:
     assert INSTRUMENTS_SPEC.is_file(), f"the contract test needs {INSTRUMENTS_SPEC}"
 
 
-def _schemathesis(tmp_path: Path, base_url: str, key: str, selection: list[str]) -> Any:
-    report = tmp_path / f"schemathesis-{selection[1].strip('/')}.json"
-    completed = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "schemathesis.cli",
-            "run",
-            str(INSTRUMENTS_SPEC),
-            "--url",
-            base_url,
-            "--header",
-            f"Authorization: Bearer {key}",
-            *selection,
-            "--seed",
-            str(SEED),
-            "--max-examples",
-            str(CASES_PER_OPERATION),
-            "--phases",
-            ",".join(PHASES),
-            "--exclude-checks",
-            "positive_data_acceptance",
-            "--continue-on-failure",
-            "--generation-database",
-            "none",
-            "--no-color",
-            "--report",
-            "json",
-            "--report-json-path",
-            str(report),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-        cwd=tmp_path,
-    )
-    assert completed.returncode == 0, completed.stdout[-6000:] + completed.stderr[-2000:]
-    return json.loads(report.read_text())
-
-
-def _assert_clean(summary: Any, operations: int) -> None:
-    assert summary["failures"] == []
-    assert summary["errors"] == []
-    assert summary["test_cases"]["unique_failures"] == 0
-    assert summary["operations"]["tested"] == operations
-    assert summary["test_cases"]["generated"] >= operations * CASES_PER_OPERATION
-
-
 @pytest.mark.slow
 def test_schemathesis_finds_no_failure_on_instruments_or_tokens(tmp_path: Path) -> None:
     """The `schemathesis run` a user would type, once per credential.
@@ -106,18 +51,31 @@ def test_schemathesis_finds_no_failure_on_instruments_or_tokens(tmp_path: Path) 
     a body its schemas allow rightly get 422, which the spec documents.
     """
     with emulator_thread() as emulator:
-        instruments = _schemathesis(
-            tmp_path, emulator.base_url, emulator.secret_key, ["--exclude-path", "/tokens"]
+        url = emulator.base_url
+        instruments = run_schemathesis(
+            INSTRUMENTS_SPEC,
+            tmp_path,
+            url,
+            emulator.secret_key,
+            "--exclude-path",
+            "/tokens",
+            name="instruments",
         )
-        tokens = _schemathesis(
-            tmp_path, emulator.base_url, emulator.public_key, ["--include-path", "/tokens"]
+        tokens = run_schemathesis(
+            INSTRUMENTS_SPEC,
+            tmp_path,
+            url,
+            emulator.public_key,
+            "--include-path",
+            "/tokens",
+            name="tokens",
         )
 
-    _assert_clean(instruments, 4)
+    assert_clean(instruments, 4)
     assert instruments["phases"] == {
         phase: {"status": "success", "skip_reason": None} for phase in PHASES
     }
-    _assert_clean(tokens, 1)
+    assert_clean(tokens, 1)
     # One operation has no stateful links to follow; the other three phases all ran.
     assert {phase: tokens["phases"][phase]["status"] for phase in PHASES} == {
         "examples": "success",
