@@ -28,7 +28,22 @@ def loads(payload: bytes) -> Any:
 
 def speedups() -> bool:
     """Whether answers are decoded with orjson (the `speedups` extra is installed)."""
-    return (_decode or _choose()) is not json.loads
+    return (_decode or _choose()) is not _stdlib_loads
+
+
+def _stdlib_loads(payload: bytes) -> Any:
+    """`json.loads(payload)`, without its encoding guess when the text is plainly UTF-8.
+
+    `json.loads` of bytes guesses the encoding in Python code on every call. By its rules a
+    text opening with `{` or `[` and a second byte that is not NUL is UTF-8, which it decodes
+    with `surrogatepass`; so that is done here at once, and any other text takes its path.
+    """
+    if payload[:1] in _OPENERS and payload[1:2] != b"\x00":
+        return json.loads(payload.decode("utf-8", "surrogatepass"))
+    return json.loads(payload)
+
+
+_OPENERS = (b"{", b"[")
 
 
 def _choose() -> Callable[[bytes], Any]:
@@ -36,7 +51,7 @@ def _choose() -> Callable[[bytes], Any]:
     try:
         import orjson
     except ImportError:  # the core needs nothing beyond the standard library
-        _decode = json.loads
+        _decode = _stdlib_loads
         return _decode
     orjson_loads = orjson.loads
     orjson_error = orjson.JSONDecodeError

@@ -48,7 +48,7 @@ import re
 import time
 from collections.abc import Coroutine, Mapping
 from enum import Enum
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlencode
 
 import attrs
@@ -99,15 +99,22 @@ class Idempotency(Enum):
     CREATE = "create"  # POST /customers: retried only when provably not received
 
 
-@attrs.frozen
-class Response:
+# A named tuple rather than an attrs class: one is built per answer, on the hot path, and
+# a frozen attrs class sets each field through `object.__setattr__`.
+class Response(NamedTuple):
     """A 2xx answer (or a 404 asked for with `not_found_ok`), read and decoded."""
 
     status: int
-    body: Any = attrs.field(repr=False)  # may hold an OAuth access token
+    body: Any  # may hold an OAuth access token: kept out of the repr
     request_id: str | None
-    headers: CIMultiDictProxy[str] = attrs.field(repr=False)
+    headers: CIMultiDictProxy[str]
     elapsed: float = 0.0
+
+    def __repr__(self) -> str:
+        return (
+            f"Response(status={self.status}, request_id={self.request_id!r}, "
+            f"elapsed={self.elapsed!r})"
+        )
 
 
 def extra_headers(headers: Mapping[str, str] | None) -> dict[str, str]:
@@ -326,7 +333,7 @@ class Transport:
                 if self._auth.refused(authorization):
                     continue
             if _retry.done_when_missing(method, status, unanswered_before=unanswered_before):
-                return attrs.evolve(response, status=204, body=None)
+                return response._replace(status=204, body=None)
             if (
                 _retry.should_retry_status(status, idempotent=idempotent)
                 and retry_number < retries_left

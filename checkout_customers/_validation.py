@@ -62,6 +62,8 @@ def validate_email(value: object, field: str = "email") -> str:
 
 def validate_customer_id(value: object, field: str = "customer_id") -> str:
     """Return `value` if it has the shape of a customer id (`cus_` + 26 characters)."""
+    if type(value) is str and _limits.CUSTOMER_ID_PATTERN.fullmatch(value) is not None:
+        return value  # the common case, in one step: the pattern admits only ASCII
     customer_id = _require_str(value, field)
     if _limits.CUSTOMER_ID_PATTERN.fullmatch(customer_id) is None:
         raise _fail(field, f"{customer_id!r} is not a customer id (cus_ followed by 26 characters)")
@@ -70,6 +72,8 @@ def validate_customer_id(value: object, field: str = "customer_id") -> str:
 
 def validate_identifier(value: object, field: str = "id_or_email") -> str:
     """Return `value` if it is a customer id or an email address."""
+    if type(value) is str and _limits.CUSTOMER_ID_PATTERN.fullmatch(value) is not None:
+        return value  # the common case, in one step: the pattern admits only ASCII
     identifier = _require_str(value, field)
     if _limits.CUSTOMER_ID_PATTERN.fullmatch(identifier):
         return identifier

@@ -21,6 +21,10 @@ TEXTS = [
     b'{"lone": "\\ud800"}',
     b"[" * 5000 + b"]" * 5000,
     b'{"bad": "\xff"}',
+    b'{"encoded surrogate": "\xed\xa0\x80"}',  # UTF-8 bytes of a lone surrogate
+    b"[\x00",
+    b"{",
+    b"[1]",
     b'{"unfinished": ',
     b"",
 ]
@@ -41,3 +45,9 @@ def outcome(decode: Any, payload: bytes) -> tuple[str, str]:
 @pytest.mark.parametrize("payload", TEXTS)
 def test_decoding_gives_the_standard_librarys_result_or_error(payload: bytes) -> None:
     assert outcome(_json.loads, payload) == outcome(json.loads, payload)
+
+
+@pytest.mark.parametrize("payload", TEXTS)
+def test_the_core_decoder_gives_the_standard_librarys_result_or_error(payload: bytes) -> None:
+    # Without orjson: `json.loads` of the text, skipping its encoding guess when it is UTF-8.
+    assert outcome(_json._stdlib_loads, payload) == outcome(json.loads, payload)
