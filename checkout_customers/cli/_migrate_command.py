@@ -198,8 +198,8 @@ def register(subparsers: Any) -> None:
         default="skip",
         help="a customer already there for a row's email: skip it (default; `existing`) or "
         "update it with one PATCH of the row's fields (`updated`; its metadata is replaced, "
-        "not merged); a row changed since an earlier run is updated too "
-        "(e.g. `--on-existing update`)",
+        "not merged); so is a customer an earlier skip run found, and one of a row changed "
+        "since an earlier run (e.g. `--on-existing update`)",
     )
     parser.add_argument(
         "--emulator",

@@ -29,10 +29,10 @@ OUTCOME_COMMIT_SECONDS = 0.05
 
 _UPDATE_SQL = (
     "UPDATE rows SET state = ?, customer_id = ?, request_id = ?, error = ?, "
-    "attempt_at = coalesce(?, attempt_at), updated_at = ? WHERE email = ?"
+    "attempt_at = coalesce(?, attempt_at), updated_at = ?, applied = ? WHERE email = ?"
 )
-#: state, customer_id, request_id, error, attempt_at, updated_at, email
-UpdateValues = tuple[str, str | None, str | None, str | None, float | None, float, str]
+#: state, customer_id, request_id, error, attempt_at, updated_at, applied, email
+UpdateValues = tuple[str, str | None, str | None, str | None, float | None, float, bool, str]
 
 
 class _Op:

@@ -29,6 +29,9 @@ States: `pending` (claimed; a create may be in flight under the lease), `creatin
 may have acted, sent at `attempt_at`: the row is *parked* until `attempt_at` plus the settle
 window, its due time, then looked up), `created`, `existing` (found on the account, not created
 by us), `failed` (definitely not created; `pending` again when the next run claims it).
+Besides its state, a row records whether its customer got the fields of the row with its
+`fingerprint` (`applied`): a customer the migration created or patched did, one it only found
+`existing` did not, so that a later `--on-existing update` run patches it.
 
 The journal is held exclusively by one process (SQLite's exclusive locking mode): a second
 migration on the same journal fails with `JournalError` instead of racing the first.
@@ -89,6 +92,8 @@ class Claim:
     error: str | None = None
     attempt_at: float | None = None
     changed: bool = False  # a done row whose content differs from what was migrated
+    #: A done row whose customer got its fields (created or patched), not only found existing.
+    applied: bool = True
 
 
 class Journal:
@@ -156,8 +161,10 @@ class Journal:
         error: str | None = None,
         attempt_at: float | None = None,
     ) -> None:
-        """Set the state of `email`; returns once it is committed (see the module docstring)."""
-        values = (state.value, customer_id, request_id, error, attempt_at, time.time(), email)
+        """Set the state of `email` (not a done one); returns once it is committed (see the
+        module docstring)."""
+        values = (state.value, customer_id, request_id, error, attempt_at, time.time(), False,
+                  email)  # fmt: skip
         await self._writer.update(values)
 
     def record_soon(
@@ -168,14 +175,16 @@ class Journal:
         customer_id: str | None = None,
         request_id: str | None = None,
         error: str | None = None,
+        applied: bool = False,
     ) -> None:
         """Queue a state change, committed within 50 ms; do not wait.
 
         For outcomes only (`created`, `existing`, `failed`): if the process dies before the
         commit, the row is still `creating` or `pending` (suspect, under the lease) and the next
-        run looks it up again, which is safe. A failed commit is raised by `check`.
+        run looks it up again, which is safe. A failed commit is raised by `check`. `applied`:
+        the customer got the row's fields (it was created or patched), not only found.
         """
-        values = (state.value, customer_id, request_id, error, None, time.time(), email)
+        values = (state.value, customer_id, request_id, error, None, time.time(), applied, email)
         self._writer.update_soon(values)
 
     async def cover_creates(self) -> None:
@@ -208,13 +217,15 @@ class Journal:
         """Queue that the customer of `email` got the fields of the row with `fingerprint`.
 
         The state is kept (`created` stays `created`: a rollback deletes it; `existing` stays
-        `existing`). A PATCH sends the same fields every time, so a kill before this commit
-        only means the next run patches once more, which changes nothing.
+        `existing`, never deleted), and the row is now `applied`. A PATCH sends the same fields
+        every time, so a kill before this commit only means the next run patches once more,
+        which changes nothing.
         """
 
         def write(connection: sqlite3.Connection) -> None:
             connection.execute(
-                "UPDATE rows SET fingerprint = ?, request_id = ?, updated_at = ? WHERE email = ?",
+                "UPDATE rows SET fingerprint = ?, request_id = ?, updated_at = ?, applied = 1 "
+                "WHERE email = ?",
                 (fingerprint, request_id, time.time(), email),
             )
 
@@ -239,8 +250,8 @@ class Journal:
 # each statement costs a round of the sqlite3 module's Python glue.
 _VALUES_ROWS = 100  # rows per multi-row INSERT: 6 x 100 parameters stays under 999
 _SELECT_IN_HEAD = (
-    "SELECT email, line, run, fingerprint, state, customer_id, request_id, error, attempt_at "
-    "FROM rows WHERE email IN ("
+    "SELECT email, line, run, fingerprint, state, customer_id, request_id, error, attempt_at, "
+    "applied FROM rows WHERE email IN ("
 )
 _INSERT_HEAD = (
     "INSERT INTO rows (email, line, run, fingerprint, state, updated_at, source_id) VALUES "
@@ -277,7 +288,7 @@ def _claim_all(
             claims.append(Claim(ClaimKind.NEW, line=line))
             continue
         (known_line, known_run, known_fingerprint, state, customer_id, request_id, error,
-         attempt_at) = found  # fmt: skip
+         attempt_at, applied) = found  # fmt: skip
         row_state = RowState(state)
         if known_run == run:
             claims.append(Claim(ClaimKind.DUPLICATE, state=row_state, line=known_line))
@@ -295,6 +306,7 @@ def _claim_all(
                     customer_id=customer_id,
                     request_id=request_id,
                     changed=known_fingerprint != fingerprint,
+                    applied=bool(applied),
                 )
             )
         else:

@@ -3,8 +3,8 @@
 Opening creates the file 0600 (it holds customers' emails; SQLite gives its `-wal` the same
 mode), puts it in WAL mode with `synchronous=NORMAL` and takes SQLite's exclusive lock, so a
 second migration on the same journal is refused. Starting a run checks that the file is a
-journal of this format for this account, numbers the run, and turns a killed run's leased rows
-into `creating` (see `_journal`).
+journal for this account (upgrading one of an earlier format in place), numbers the run, and
+turns a killed run's leased rows into `creating` (see `_journal`).
 """
 
 from __future__ import annotations
@@ -17,8 +17,10 @@ from .._errors import CheckoutError
 __all__ = ["SET_LEASE_SQL", "JournalError", "journal_error", "open_journal", "start_run"]
 
 _APPLICATION_ID = 0x434B4A31  # "CKJ1"
-#: "2" added `rows.source_id` (the input's own id of the row); a "1" journal is upgraded.
-_SCHEMA_VERSION = "2"
+#: "2" added `rows.source_id` (the input's own id of the row); "3" added `rows.applied`
+#: (whether the customer got the fields of the row with `fingerprint`). Older journals are
+#: upgraded in place (see `_upgrade`).
+_SCHEMA_VERSION = "3"
 SET_LEASE_SQL = "INSERT OR REPLACE INTO meta VALUES ('creates_until', ?)"
 
 _SCHEMA = """
@@ -34,7 +36,8 @@ CREATE TABLE rows (
     error TEXT,
     attempt_at REAL,
     updated_at REAL NOT NULL,
-    source_id TEXT
+    source_id TEXT,
+    applied INTEGER NOT NULL DEFAULT 0
 ) WITHOUT ROWID;
 """
 
@@ -122,13 +125,7 @@ def start_run(connection: sqlite3.Connection, path: str, target: str) -> int:
                     "choose another --journal path"
                 )
             meta = dict(connection.execute("SELECT key, value FROM meta").fetchall())
-            if meta.get("schema") == "1":
-                # Additive: the new column is empty for the rows an earlier version claimed.
-                connection.execute("ALTER TABLE rows ADD COLUMN source_id TEXT")
-                connection.execute(
-                    "UPDATE meta SET value = ? WHERE key = 'schema'", (_SCHEMA_VERSION,)
-                )
-                meta["schema"] = _SCHEMA_VERSION
+            meta["schema"] = _upgrade(connection, meta.get("schema"))
             if meta.get("schema") != _SCHEMA_VERSION:
                 raise JournalError(
                     f"{path}: journal format {meta.get('schema')!r} is not supported"
@@ -154,6 +151,29 @@ def start_run(connection: sqlite3.Connection, path: str, target: str) -> int:
     except sqlite3.Error as exc:
         raise journal_error(path, exc) from None
     return run
+
+
+def _upgrade(connection: sqlite3.Connection, schema: str | None) -> str | None:
+    """Bring a journal of an earlier format to this one, step by step; the format it now has.
+
+    Runs inside `start_run`'s transaction: a failed step leaves the journal as it was.
+    """
+    found = schema
+    if schema == "1":
+        # Additive: the new column is empty for the rows an earlier version claimed.
+        connection.execute("ALTER TABLE rows ADD COLUMN source_id TEXT")
+        schema = "2"
+    if schema == "2":
+        connection.execute("ALTER TABLE rows ADD COLUMN applied INTEGER NOT NULL DEFAULT 0")
+        # A customer the migration created got the row's fields. One it found `existing` may
+        # or may not have been patched by an earlier `--on-existing update` run: counted as
+        # not, so that an update run patches it once more (a PATCH is idempotent), rather than
+        # never.
+        connection.execute("UPDATE rows SET applied = 1 WHERE state = 'created'")
+        schema = "3"
+    if schema != found:
+        connection.execute("UPDATE meta SET value = ? WHERE key = 'schema'", (schema,))
+    return schema
 
 
 def _lease_of(value: str, path: str) -> float:

@@ -17,12 +17,14 @@ numbers are those of "Exactly once per email" in docs/migration.md):
   is the create sent again.
 - Failures while the circuit breaker is open are the outage's and do not count against the
   row; a rate of faults that does not stop ends the row `failed` after `max_attempts`.
-- With `on_existing_update`, a customer found on the account, or created by an earlier run
-  from a row that has changed since, gets one PATCH with the row's fields (`updated`). A PATCH
-  sets the same fields however often it is sent, so one without a definite answer is simply
-  sent again. The journal then keeps the fingerprint that was patched, never a new state: a
-  `created` row stays `created` (a rollback deletes it), and a PATCH that failed leaves a done
-  row as it was (still changed: the next run patches it).
+- With `on_existing_update`, a customer found on the account (now, or by an earlier run that
+  did not patch it: not `applied` in the journal), or created by an earlier run from a row
+  that has changed since, gets one PATCH with the row's fields (`updated`). A PATCH sets the
+  same fields however often it is sent, so one without a definite answer is simply sent
+  again. The journal then keeps the fingerprint that was patched and marks the row applied,
+  never a new state: a `created` row stays `created` (a rollback deletes it), an `existing`
+  one stays `existing` (a rollback never deletes it), and a PATCH that failed leaves a done
+  row as it was (still changed or not applied: the next update run patches it).
 - A dry run (`dry_run`) sends look-ups only: where a real run would create or patch, the row
   ends `would_create` or `would_update`.
 """
@@ -133,7 +135,7 @@ class Job:
     #: The breaker's outage count at the last failure (see `_settle`).
     outages: int = 0
     prepared: PreparedCreate | None = None
-    #: A row an earlier run finished that changed since: the customer to PATCH.
+    #: A row an earlier run finished, changed since or never applied: the customer to PATCH.
     update_id: str | None = None
 
     @classmethod
@@ -412,7 +414,8 @@ class RowProtocol:
         return self._finish(row, RowStatus.UPDATED, customer, request_id=result.request_id)
 
     async def _update_done(self, job: Job, customer_id: str) -> RowResult:
-        """An earlier run finished the row, which has changed since: PATCH its customer."""
+        """An earlier run finished the row, which has changed since or whose customer it only
+        found: PATCH the customer."""
         row = job.row
         assert row.email is not None
         if self.dry_run:
@@ -421,7 +424,7 @@ class RowProtocol:
             result = await self._patch(row, customer_id)
         except _PatchFailed as exc:
             # The journal is left as it is: the row stays done (a `created` one stays the
-            # migration's), and still changed, so the next run patches it again.
+            # migration's), and still changed or not applied, so the next run patches it.
             return RowResult(
                 row.line,
                 row.email,
@@ -504,7 +507,10 @@ class RowProtocol:
         assert row.email is not None
         state = RowState.CREATED if status is RowStatus.CREATED else RowState.EXISTING
         customer_id, request_id = customer.id, request_id or customer.request_id
-        self.journal.record_soon(row.email, state, customer_id=customer_id, request_id=request_id)
+        self.journal.record_soon(
+            row.email, state, customer_id=customer_id, request_id=request_id,
+            applied=status is not RowStatus.EXISTING,
+        )  # fmt: skip
         return RowResult(
             row.line, row.email, status, customer_id=customer_id, request_id=request_id
         )

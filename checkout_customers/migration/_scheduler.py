@@ -7,7 +7,7 @@ Three kinds of task share one anyio task group:
 - `concurrency` workers run one row step at a time (`RowProtocol.step`). A step that ends
   `Parked` puts the row in the parking lot, a heap by due time, and the worker goes on with
   the next row: a row waiting out its settle window costs no worker and no request (a row an
-  earlier run finished is reported at once, unless it changed since and is to be patched);
+  earlier run finished is reported at once, unless it is to be patched: see `_to_patch`);
 - the clock moves parked rows that are due to the front of the line (they go before new rows,
   so they finish), polls `should_stop`, and ends the grace after a stop.
 
@@ -186,14 +186,21 @@ class Scheduler:
             claim = next(claims)
             if claim.kind is ClaimKind.DUPLICATE:
                 self.on_result(_duplicate(row, claim))
-            elif claim.kind is ClaimKind.DONE and not (
-                claim.changed and self.protocol.on_existing_update and claim.customer_id
-            ):
+            elif claim.kind is ClaimKind.DONE and not self._to_patch(claim):
                 self.on_result(_already_done(row, claim))
             else:
                 self.ready.append(Job.of(row, claim))
         if self.ready:
             self._wake()
+
+    def _to_patch(self, claim: Claim) -> bool:
+        """Whether an update run patches the customer of a row an earlier run finished: the
+        row changed since, or its customer was only found `existing`, never given its fields."""
+        return (
+            self.protocol.on_existing_update
+            and bool(claim.customer_id)
+            and (claim.changed or not claim.applied)
+        )
 
     # -- the workers -------------------------------------------------------------------------
 

@@ -63,10 +63,11 @@ def migrate(
     end `would_create` / `would_update` where a real run would create / update.
     `limit=N` reads and migrates only the first N rows of the input (a sample); a later run
     without it on the same journal goes on with the rest. `on_existing="update"` sends one
-    PATCH with the row's fields to a customer found on the account under the row's email, or
-    created by an earlier run from a row that changed since (status `updated`; the customer's
-    metadata is *replaced* by the row's, as the API does); `"skip"` (the default) leaves it
-    as it is (`existing`).
+    PATCH with the row's fields to a customer found on the account under the row's email (by
+    this run, or by an earlier `"skip"` run of the journal that left it as it was), or created
+    by an earlier run from a row that changed since (status `updated`; the customer's metadata
+    is *replaced* by the row's, as the API does); `"skip"` (the default) leaves it as it is
+    (`existing`).
 
     Raises `ApiUnreachableError` (the API cannot be reached at the start; nothing was sent for
     any row), `JournalError` (journal unusable or in use), `CheckoutArgumentError` (bad

@@ -186,6 +186,7 @@ async def test_a_journal_of_the_first_format_is_upgraded_and_resumed(
     await migrate(client, read_csv(source), journal=journal, **FAST)
     with sqlite3.connect(journal) as connection:  # as an earlier version wrote it
         connection.execute("ALTER TABLE rows DROP COLUMN source_id")
+        connection.execute("ALTER TABLE rows DROP COLUMN applied")
         connection.execute("UPDATE meta SET value = '1' WHERE key = 'schema'")
     connection.close()
     with_ids = write_csv(
