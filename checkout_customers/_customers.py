@@ -48,6 +48,9 @@ _ASCII_ESCAPES = {code: f"%{code:02X}" for code in range(128) if chr(code) not i
 
 
 def _segment(identifier: str) -> str:
+    # An ASCII identifier (a customer id) is letters, digits and `_` only: nothing to escape.
+    if identifier.isascii() and identifier.isidentifier():
+        return identifier
     # `str.translate` does in C what `quote` does a byte at a time in Python; emails are ASCII.
     if identifier.isascii():
         return identifier.translate(_ASCII_ESCAPES)

@@ -12,7 +12,7 @@ from typing import Any
 
 from ._customer_fields import CUSTOMER_FIELDS, CustomerFields
 from ._errors import CheckoutArgumentError
-from ._types import NotGiven
+from ._types import NOT_GIVEN
 from ._validation import _fail
 
 __all__ = ["create_body", "update_body"]
@@ -43,7 +43,7 @@ def update_body(
     body: dict[str, Any] = {}
     for name, validate in fields.validators:
         value = arguments[name]
-        if isinstance(value, NotGiven):
+        if value is NOT_GIVEN:  # the one member of `NotGiven`
             continue
         if value is None:
             raise _fail(name, "None is not a value; leave the argument out to keep it unchanged")
