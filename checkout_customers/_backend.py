@@ -22,6 +22,7 @@ give up once `request.timeout.total` seconds have passed. Nothing in this module
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from typing import NamedTuple, Protocol
 
 from multidict import CIMultiDictProxy
@@ -42,7 +43,7 @@ class BackendRequest(NamedTuple):
 
     method: str
     url: URL
-    headers: dict[str, str]  # holds the Authorization
+    headers: Mapping[str, str]  # holds the Authorization; read-only (may be shared)
     body: str | None  # may hold personal data
     timeout: Timeout
     proxy: URL | None  # may hold proxy credentials

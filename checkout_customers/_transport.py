@@ -53,7 +53,7 @@ from typing import Any, NamedTuple
 from urllib.parse import urlencode
 
 import attrs
-from multidict import CIMultiDictProxy
+from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
 from . import _json, _retry
@@ -83,6 +83,8 @@ _RESERVED_HEADERS = frozenset(
 )
 _HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _WRITES = frozenset({"POST", "PATCH", "PUT", "DELETE"})
+_SHARED_HEADER_TYPES = (None, "application/json")  # content types of `_headers_for`
+_Headers = CIMultiDictProxy[str]
 # An attempt is not started with less time than this left of the call's deadline.
 _MIN_ATTEMPT_SECONDS = 0.001
 
@@ -194,6 +196,25 @@ class Transport:
         user_agent = f"{USER_AGENT} {self._backend.user_agent}"
         self._headers = {"User-Agent": user_agent, "Accept": "application/json", **defaults}
         self._json_headers = {**self._headers, "Content-Type": "application/json"}
+        # The headers of a plain and of a JSON attempt, for the authorization last sent.
+        self._sent_headers: tuple[str, _Headers, _Headers] | None = None
+
+    def _headers_for(self, authorization: str, json_body: bool) -> _Headers:
+        """The request headers of an attempt without extra headers, built once per credential.
+
+        Read-only mappings shared by every such attempt: building a dict and aiohttp turning
+        it into its own multidict cost about a microsecond per request
+        (benchmarks/bench_client.py), and the credential changes only with an OAuth token.
+        """
+        sent = self._sent_headers
+        if sent is None or sent[0] != authorization:
+            plain = CIMultiDict(self._headers)
+            plain["Authorization"] = authorization
+            with_json = CIMultiDict(self._json_headers)
+            with_json["Authorization"] = authorization
+            sent = (authorization, CIMultiDictProxy(plain), CIMultiDictProxy(with_json))
+            self._sent_headers = sent
+        return sent[2] if json_body else sent[1]
 
     @property
     def base_url(self) -> URL:
@@ -302,16 +323,16 @@ class Transport:
                     f"out after {retry_number + 1} attempts" + _acted(writes and unanswered_before)
                 )
             cut_short = remaining < timeout.total
-            if content_type is None:
-                headers = {**self._headers, "Authorization": authorization}
-            elif content_type == "application/json":
-                headers = {**self._json_headers, "Authorization": authorization}
+            headers: Mapping[str, str]
+            if not extra and content_type in _SHARED_HEADER_TYPES:
+                headers = self._headers_for(authorization, content_type is not None)
             else:
-                headers = {**self._headers, "Content-Type": content_type}
-                headers["Authorization"] = authorization
-            if extra:
-                headers.update(extra)
-                headers["Authorization"] = authorization  # never overridden, whatever the case
+                own = {**self._headers}
+                if content_type is not None:
+                    own["Content-Type"] = content_type
+                own.update(extra or {})
+                own["Authorization"] = authorization  # never overridden, whatever the case
+                headers = own
             attempt_timeout = attrs.evolve(timeout, total=remaining) if cut_short else timeout
             request = BackendRequest(
                 method, url, headers, data, attempt_timeout, proxy, max_body_bytes
