@@ -99,7 +99,8 @@ async def _sdk(base_url: str, max_connections: int) -> Contender:
     customers = cko.customers
 
     async def create(index: int) -> Any:
-        return await customers.create(**_create("sdk", index))
+        fields = _create("sdk", index)
+        return await customers.create(email=fields["email"], name=fields["name"])
 
     async def update(_: int) -> Any:
         return await customers.update(CUSTOMER_ID, **UPDATE)  # type: ignore[arg-type]

@@ -13,9 +13,9 @@ round; the SDK/raw ratio is taken within a round and its median over the rounds 
 with the middle half of the rounds' ratios (the noise). Target: SDK/raw <= 1.15.
 
 The contenders `backend` and `transport` are the SDK cut at a layer (see `_contenders.py`);
-with the steps timed in isolation (`_layers.py`) they make the table of where the
-microseconds over raw go. `--profile get` runs the SDK alone under cProfile instead and prints
-the functions that cost the most.
+with the steps timed in isolation, and those of `get` timed again inside the request path
+(`_layers.py`), they make the table of where the microseconds over raw go. `--profile get`
+runs the SDK alone under cProfile instead and prints the functions that cost the most.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ if "--no-speedups" in sys.argv:  # before the SDK is imported: measure the core 
 
 from _contenders import CONTENDERS, LAYERS, OPERATIONS, Contender, open_contender
 from _fixed_server import fixed_server
-from _layers import isolated_steps
+from _layers import in_path_steps, isolated_steps
 from _measure import Sample, load_average, run_requests, spread
 
 TARGET = 1.15
@@ -179,6 +179,9 @@ def main() -> int:
         if not args.no_layers:
             print("\nSteps of the SDK's path timed in isolation (CPU µs per call, no network):")
             for name, micros in isolated_steps(base_url):
+                print(f"  {name:<58}{micros:>7.1f}")
+            print("\nSteps of `get` timed inside the request path (16 gets at a time, CPU µs):")
+            for name, micros in asyncio.run(in_path_steps(base_url)):
                 print(f"  {name:<58}{micros:>7.1f}")
     print(f"\nevery SDK/raw ratio <= {TARGET}: {'yes' if every_met else 'NO'}")
     return 0
