@@ -44,6 +44,8 @@ INSTRUMENT_ID = "src_wmlfc3zyhqzehihu7giusaaawu"
         ({"email": "b@w.com", "metadata": {"k": "\ud800"}}, "metadata.k"),
         ({"email": "b@w.com", "phone": Phone(number="4155552671")}, "phone.country_code"),
         ({"email": "b@w.com", "metadata": {1: "int key"}}, "metadata"),
+        ({"email": "b@w.com", "metadata": {"": "empty key"}}, "metadata"),
+        ({"email": "b@w.com", "metadata": {"k\ud800": "v"}}, "metadata"),
         ({"email": "b@w.com", "metadata": ["not", "a", "mapping"]}, "metadata"),
         ({"email": "b@w.com", "default": "card_1"}, "default"),
         ({"email": "b@w.com", "instruments": INSTRUMENT_ID}, "instruments"),
