@@ -4,20 +4,25 @@
         async with client("sync", base_url, max_retries=0) as api:
             await api.customers.get(...)           # the sync Client, run in a worker thread
 
-`app_server(app)` serves a tiny aiohttp application; `ForwardingProxy` is an HTTP proxy that
-forwards absolute-form requests (`GET http://host:port/path`) and counts them.
+`app_server(app)` serves a tiny aiohttp application (`tls_app_server` the same over TLS, with a
+`trustme` certificate); `ForwardingProxy` is an HTTP proxy that forwards absolute-form requests
+(`GET http://host:port/path`) and counts them; `ConnectProxy` opens `CONNECT` tunnels, or
+refuses them with a chosen status.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import ssl
 import struct
 import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
+from typing import Any, ClassVar
 
+import trustme
 from aiohttp import web
+from multidict import CIMultiDict
 
 from checkout_customers import AsyncClient, Client
 
@@ -26,11 +31,13 @@ from .conftest import SECRET_KEY
 
 __all__ = [
     "CLIENT_KINDS",
+    "ConnectProxy",
     "ForwardingProxy",
     "app_server",
     "client",
     "gzip_of_zeros",
     "raw_server",
+    "tls_app_server",
 ]
 
 CLIENT_KINDS = ["async", "sync"]
@@ -81,6 +88,22 @@ async def app_server(app: web.Application) -> AsyncIterator[str]:
     await site.start()
     try:
         yield f"http://127.0.0.1:{runner.addresses[0][1]}"
+    finally:
+        await runner.cleanup()
+
+
+@contextlib.asynccontextmanager
+async def tls_app_server(app: web.Application, ca: trustme.CA) -> AsyncIterator[str]:
+    """Serve `app` over TLS on a loopback port, with a certificate from `ca` for `localhost`
+    and 127.0.0.1; yield `https://localhost:PORT`."""
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("localhost", "127.0.0.1").configure_cert(context)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=context)
+    await site.start()
+    try:
+        yield f"https://localhost:{runner.addresses[0][1]}"
     finally:
         await runner.cleanup()
 
@@ -183,3 +206,91 @@ class ForwardingProxy:
         writer.write(answer)
         await writer.drain()
         writer.close()
+
+
+class ConnectProxy:
+    """An HTTP proxy on loopback that opens `CONNECT` tunnels and records what it saw.
+
+    `connects` holds each request line ("CONNECT localhost:PORT HTTP/1.1") and `headers` its
+    headers; `piped` every byte relayed through the tunnels, both ways, which is all a real
+    proxy could read. With `refuse` set, every CONNECT is answered with that status (407 asks
+    for credentials) and no tunnel is opened.
+    """
+
+    _REASONS: ClassVar[dict[int, str]] = {403: "Forbidden", 407: "Proxy Authentication Required"}
+
+    def __init__(self, *, refuse: int | None = None) -> None:
+        self.refuse = refuse
+        self.connects: list[str] = []
+        self.headers: list[CIMultiDict[str]] = []
+        self.piped = bytearray()
+        self._server: asyncio.Server | None = None
+        self._writers: set[asyncio.StreamWriter] = set()
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None
+        return f"http://127.0.0.1:{self._server.sockets[0].getsockname()[1]}"
+
+    def url_with_credentials(self, user: str, password: str) -> str:
+        return self.url.replace("http://", f"http://{user}:{password}@")
+
+    async def __aenter__(self) -> ConnectProxy:
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        assert self._server is not None
+        self._server.close()
+        # A tunnel the client left open would keep `wait_closed` waiting (Python 3.12+).
+        for writer in list(self._writers):
+            writer.close()
+        await self._server.wait_closed()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._writers.add(writer)
+        try:
+            head = await read_head(reader)
+            request_line, *header_lines = head.decode("latin-1").split("\r\n")
+            self.connects.append(request_line)
+            headers: CIMultiDict[str] = CIMultiDict()
+            for line in header_lines:
+                if line:
+                    name, _, value = line.partition(":")
+                    headers.add(name.strip(), value.strip())
+            self.headers.append(headers)
+            if self.refuse is not None:
+                reason = self._REASONS.get(self.refuse, "Refused")
+                writer.write(
+                    f"HTTP/1.1 {self.refuse} {reason}\r\n"
+                    'Proxy-Authenticate: Basic realm="tests"\r\n'
+                    "Content-Length: 0\r\nConnection: close\r\n\r\n".encode()
+                )
+                await writer.drain()
+                return
+            host, _, port = request_line.split(" ")[1].rpartition(":")
+            upstream_reader, upstream_writer = await asyncio.open_connection(host, int(port))
+            self._writers.add(upstream_writer)
+            writer.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
+            await writer.drain()
+            await asyncio.gather(
+                self._pipe(reader, upstream_writer), self._pipe(upstream_reader, writer)
+            )
+        except (ConnectionError, asyncio.IncompleteReadError):
+            pass  # either side hung up
+        finally:
+            self._writers.discard(writer)
+            writer.close()
+
+    async def _pipe(self, source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+        """Relay until `source` ends, then close `sink` (which ends the other direction)."""
+        try:
+            while chunk := await source.read(65536):
+                self.piped += chunk
+                sink.write(chunk)
+                await sink.drain()
+        except ConnectionError:
+            pass
+        finally:
+            sink.close()
+            self._writers.discard(sink)
