@@ -133,12 +133,14 @@ class GroupCommitWriter:
             results = _run_batch(connection, batch)
             connection.execute("COMMIT")
         except BaseException:
-            # A failed COMMIT (SQLITE_FULL, SQLITE_IOERR) may have rolled back already: a
-            # second ROLLBACK would raise "no transaction is active" and hide the cause.
-            if connection.in_transaction:
-                # The cause is what matters; SQLite rolls back on close anyway.
-                with contextlib.suppress(sqlite3.Error):
-                    connection.execute("ROLLBACK")
+            # What is raised is the cause, never the ROLLBACK's own error. A write to the file
+            # that fails (SQLITE_FULL, SQLITE_IOERR: at COMMIT, or mid-batch when the page cache
+            # spills) has already rolled the whole transaction back, and ROLLBACK then fails with
+            # "cannot rollback - no transaction is active". Other failures leave the transaction
+            # open (an error of a batch function, a constraint, a full disk that undoes only its
+            # statement), and it is rolled back here.
+            with contextlib.suppress(sqlite3.Error):
+                connection.execute("ROLLBACK")
             raise
         return results
 
