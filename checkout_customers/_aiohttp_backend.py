@@ -2,7 +2,9 @@
 
 An `AiohttpBackend` creates its `aiohttp.ClientSession` lazily, on the event loop that first
 uses it, and refuses to be used from another loop. A caller-owned session is used as given and
-never closed. Redirects are not followed, cookies are not kept, the environment's proxies and
+never closed. TLS is verified with the `ssl_context` given (already checked to verify), else
+with aiohttp's default context; the connector's context also secures a proxy's `CONNECT`
+tunnel. Redirects are not followed, cookies are not kept, the environment's proxies and
 `.netrc` are not read by aiohttp (the proxy is chosen by `_proxy.py` and given per request).
 The body is read against `max_body_bytes` as it arrives, after decompression, so neither a huge
 answer nor a small compressed one that inflates (a "zip bomb") can fill the memory.
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import ssl
 
 import aiohttp
 
@@ -41,9 +44,14 @@ class AiohttpBackend:
     """Sends single attempts over one aiohttp session (ours, or the caller's)."""
 
     def __init__(
-        self, *, max_connections: int, session: aiohttp.ClientSession | None = None
+        self,
+        *,
+        max_connections: int,
+        ssl_context: ssl.SSLContext | None = None,
+        session: aiohttp.ClientSession | None = None,
     ) -> None:
         self._max_connections = max_connections
+        self._ssl: ssl.SSLContext | bool = True if ssl_context is None else ssl_context
         self._session = session
         self._owns_session = session is None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -84,7 +92,7 @@ class AiohttpBackend:
                 # create rarely goes out on a connection the server is closing (its outcome
                 # would then be unknown).
                 keepalive_timeout=15,
-                ssl=True,
+                ssl=self._ssl,
             )
             session = aiohttp.ClientSession(
                 connector=connector,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import ssl
 from collections.abc import Mapping, Sequence
 from types import TracebackType
 from typing import Literal
@@ -19,6 +20,7 @@ from ._config import (
     resolve_config,
 )
 from ._customers import AsyncCustomers
+from ._errors import CheckoutArgumentError
 from ._instruments import AsyncInstruments
 from ._transport import Transport
 
@@ -40,9 +42,18 @@ class AsyncClient:
     one event loop. It binds to the loop that first uses it. `proxy=` sends every request
     through an HTTP proxy (`http://user:password@proxy:3128`); without it the `HTTPS_PROXY`,
     `HTTP_PROXY` and `NO_PROXY` environment variables are honoured unless `trust_env=False`.
-    Answers larger than `max_response_bytes` (4 MiB by default) are refused. Pass `session=`
-    to use an `aiohttp.ClientSession` you own (it is never closed by the client). Close with
-    `await client.aclose()` or by leaving `async with`.
+    Answers larger than `max_response_bytes` (4 MiB by default) are refused.
+
+    TLS certificates are always verified, by default against the system's CAs. Behind a proxy
+    that re-signs HTTPS with a CA of your company, pass `ssl_context=`: to trust a CA of your
+    own, e.g. `ssl.create_default_context(cafile=...)`. It is used for the API, the OAuth token
+    endpoint and inside a proxy's `CONNECT` tunnel, and must verify (`verify_mode` is
+    `ssl.CERT_REQUIRED` and `check_hostname` is true; else `CheckoutArgumentError`): there is
+    no switch to turn verification off.
+
+    Pass `session=` to use an `aiohttp.ClientSession` you own (it is never closed by the
+    client; its connector then decides TLS, so `ssl_context=` beside it is refused). Close
+    with `await client.aclose()` or by leaving `async with`.
     """
 
     def __init__(
@@ -61,8 +72,16 @@ class AsyncClient:
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         proxy: str | None = None,
         trust_env: bool = True,
+        ssl_context: ssl.SSLContext | None = None,
         session: aiohttp.ClientSession | None = None,
     ) -> None:
+        if session is not None and ssl_context is not None:
+            # Silently ignoring either would leave the caller believing one decides TLS.
+            raise CheckoutArgumentError(
+                "ssl_context: cannot be combined with session=, whose connector decides TLS; "
+                "give the context to its aiohttp.TCPConnector(ssl=...), or leave session out",
+                field="ssl_context",
+            )
         self._config = resolve_config(
             secret_key=secret_key,
             client_id=client_id,
@@ -77,8 +96,13 @@ class AsyncClient:
             max_response_bytes=max_response_bytes,
             proxy=proxy,
             trust_env=trust_env,
+            ssl_context=ssl_context,
         )
-        backend = AiohttpBackend(max_connections=self._config.max_connections, session=session)
+        backend = AiohttpBackend(
+            max_connections=self._config.max_connections,
+            ssl_context=self._config.ssl_context,
+            session=session,
+        )
         self._transport = Transport(self._config, backend)
         self._derived_from: AsyncClient | None = None
         self.customers = AsyncCustomers(self._transport)

@@ -23,6 +23,7 @@ import ipaddress
 import math
 import os
 import re
+import ssl
 from collections.abc import Mapping, Sequence
 from typing import Literal
 
@@ -146,12 +147,20 @@ class OAuthCredentials:
         return f"OAuthCredentials(client_id={self.client_id!r}, client_secret=****)"
 
 
+def _show_context(context: ssl.SSLContext | None) -> str:
+    # The default repr is only an address; whether a context of the caller's is in use is
+    # what a reader of a config wants to know.
+    return "None" if context is None else "<ssl.SSLContext given>"
+
+
 @attrs.frozen
 class ClientConfig:
     """Everything a client needs to know, validated.
 
     `api_proxy` and `token_proxy` are the proxies chosen for the API and for the OAuth token
     endpoint (`proxy=`, else the environment when `trust_env`), None for a direct connection.
+    `ssl_context` verifies the TLS of both (through a proxy's tunnel too); None for aiohttp's
+    default context, which trusts the system's CAs.
     """
 
     credential: SecretKey | OAuthCredentials
@@ -162,6 +171,7 @@ class ClientConfig:
     max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
     api_proxy: URL | None = attrs.field(default=None, repr=False)  # may hold credentials
     token_proxy: URL | None = attrs.field(default=None, repr=False)
+    ssl_context: ssl.SSLContext | None = attrs.field(default=None, repr=_show_context)
 
 
 def _fail(field: str, message: str) -> CheckoutArgumentError:
@@ -213,6 +223,24 @@ def _secret_key(value: str, environment: str | None, base_url_given: bool) -> Se
     return SecretKey(value)
 
 
+def _ssl_context(value: object) -> ssl.SSLContext:
+    if not isinstance(value, ssl.SSLContext):
+        raise _fail(
+            "ssl_context",
+            f"must be an ssl.SSLContext, such as ssl.create_default_context(cafile=...); "
+            f"got {type(value).__name__}",
+        )
+    # The one promise of this option: it adds trust, it never removes verification.
+    if value.verify_mode != ssl.CERT_REQUIRED or value.check_hostname is not True:
+        raise _fail(
+            "ssl_context",
+            "must verify certificates and host names (verify_mode=ssl.CERT_REQUIRED, "
+            "check_hostname=True), as ssl.create_default_context(cafile=...) does; "
+            "verification cannot be switched off",
+        )
+    return value
+
+
 def _scopes(scopes: Sequence[str] | str | None) -> tuple[str, ...]:
     if scopes is None:
         return DEFAULT_SCOPES
@@ -237,6 +265,7 @@ def _resolve(
     max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     proxy: str | None = None,
     trust_env: bool = True,
+    ssl_context: ssl.SSLContext | None = None,
     env: Mapping[str, str],
 ) -> ClientConfig:
 
@@ -326,6 +355,7 @@ def _resolve(
         raise _fail("trust_env", f"must be True or False, got {trust_env!r}")
     explicit_proxy = None if proxy is None else validate_proxy(proxy, "proxy")
     choice = ProxyChoice(explicit=explicit_proxy, trust_env=trust_env, env=env)
+    context = None if ssl_context is None else _ssl_context(ssl_context)
     return ClientConfig(
         credential=credential,
         base_url=api_url,
@@ -335,6 +365,7 @@ def _resolve(
         max_response_bytes=max_response_bytes,
         api_proxy=proxy_for(api_url, choice),
         token_proxy=proxy_for(token_url, choice),
+        ssl_context=context,
     )
 
 
@@ -353,13 +384,15 @@ def resolve_config(
     max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     proxy: str | None = None,
     trust_env: bool = True,
+    ssl_context: ssl.SSLContext | None = None,
     env: Mapping[str, str] | None = None,
 ) -> ClientConfig:
     """Validate the client's arguments, filling gaps from `CKO_*` environment variables.
 
     `proxy` (a URL, credentials allowed) wins; else, when `trust_env`, `HTTPS_PROXY` /
     `HTTP_PROXY` / `ALL_PROXY` and `NO_PROXY` of the environment choose, as requests and httpx
-    do. Every secret given (to whichever argument) is masked in the messages raised here.
+    do. `ssl_context` must verify certificates and host names. Every secret given (to
+    whichever argument) is masked in the messages raised here.
     """
     env = os.environ if env is None else env
     try:
@@ -377,6 +410,7 @@ def resolve_config(
             max_response_bytes=max_response_bytes,
             proxy=proxy,
             trust_env=trust_env,
+            ssl_context=ssl_context,
             env=env,
         )
     except CheckoutArgumentError as exc:

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Mapping, Sequence
 from typing import Literal
 
@@ -82,6 +83,7 @@ class Client(SyncClientBase):
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         proxy: str | None = None,
         trust_env: bool = True,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         def make_client() -> AsyncClient:
             return AsyncClient(
@@ -98,6 +100,7 @@ class Client(SyncClientBase):
                 max_response_bytes=max_response_bytes,
                 proxy=proxy,
                 trust_env=trust_env,
+                ssl_context=ssl_context,
             )
 
         super().__init__(make_client)

@@ -1,12 +1,14 @@
 from __future__ import annotations
 
 import inspect
+import ssl
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 from unittest.mock import Mock
 
 import aiohttp
 import pytest
+import trustme
 from aioresponses import aioresponses
 from aioresponses.core import RequestMatch
 
@@ -51,3 +53,17 @@ def mocked(monkeypatch: pytest.MonkeyPatch) -> Iterator[aioresponses]:
 async def cko() -> AsyncIterator[AsyncClient]:
     async with AsyncClient(secret_key=SECRET_KEY, prefix="abcd1234") as client:
         yield client
+
+
+@pytest.fixture(scope="module")
+def ca() -> trustme.CA:
+    """A throwaway certificate authority, for `peers.tls_app_server`; no system trusts it."""
+    return trustme.CA()
+
+
+@pytest.fixture
+def ca_context(ca: trustme.CA) -> ssl.SSLContext:
+    """What a user behind a re-signing proxy builds: the default context, trusting their CA."""
+    context = ssl.create_default_context()
+    ca.configure_trust(context)
+    return context

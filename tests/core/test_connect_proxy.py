@@ -2,16 +2,17 @@
 
 The API is `RecordingPeer` served over TLS with a throwaway `trustme` certificate for
 `localhost`; the proxy (`peers.ConnectProxy`) records each CONNECT and every byte it relays.
-The SDK has no setting of its own for a CA bundle, so the async client trusts the test CA
-through a caller-owned `session=` whose connector holds an SSL context trusting it, and the
-sync client (which takes no session) through `SSL_CERT_FILE`, in a fresh interpreter:
-aiohttp builds its default SSL context when it is imported.
+Both clients trust the test CA through `ssl_context=` (`ca_context`); one test takes the other
+supported route of async code, a caller-owned `session=` whose connector trusts it, and one the
+command line's, `SSL_CERT_FILE` in a fresh process (OpenSSL reads it when aiohttp builds its
+default context, at import).
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import json
 import os
 import ssl
 import sys
@@ -42,17 +43,11 @@ def no_proxy_variables(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name.lower(), raising=False)
 
 
-@pytest.fixture(scope="module")
-def ca() -> trustme.CA:
-    return trustme.CA()
-
-
 @pytest.fixture
-async def trusting_session(ca: trustme.CA) -> AsyncIterator[aiohttp.ClientSession]:
-    """A caller-owned session that verifies certificates against the test CA only."""
-    context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
-    ca.configure_trust(context)
-    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=context)) as session:
+async def trusting_session(ca_context: ssl.SSLContext) -> AsyncIterator[aiohttp.ClientSession]:
+    """A caller-owned session whose connector verifies certificates against the test CA."""
+    connector = aiohttp.TCPConnector(ssl=ca_context)
+    async with aiohttp.ClientSession(connector=connector) as session:
         yield session
 
 
@@ -72,7 +67,24 @@ def _assert_tunnelled_without_secrets(proxy: ConnectProxy, api: RecordingPeer) -
     assert all("Proxy-Authorization" not in headers for headers in api.headers)
 
 
+@pytest.mark.parametrize("kind", CLIENT_KINDS)
 async def test_get_through_a_connect_tunnel_reaches_the_api_over_verified_tls(
+    kind: str, ca: trustme.CA, ca_context: ssl.SSLContext
+) -> None:
+    api = RecordingPeer()
+    async with tls_app_server(api.app(), ca) as base_url, ConnectProxy() as proxy:
+        proxy_url = proxy.url_with_credentials(PROXY_USER, PROXY_PASSWORD)
+        async with client(kind, base_url, proxy=proxy_url, ssl_context=ca_context) as cko:
+            customer = await cko.customers.get(CUSTOMER_ID)
+    assert customer.id == CUSTOMER_ID
+    assert proxy.connects == [f"CONNECT {_authority(base_url)} HTTP/1.1"]
+    assert proxy.headers[0]["Proxy-Authorization"] == PROXY_BASIC
+    assert [request.path for request in api.requests] == [f"/customers/{CUSTOMER_ID}"]
+    assert api.headers[0]["Authorization"] == f"Bearer {SECRET_KEY}"
+    _assert_tunnelled_without_secrets(proxy, api)
+
+
+async def test_a_session_of_ones_own_goes_through_the_tunnel_with_its_own_tls(
     ca: trustme.CA, trusting_session: aiohttp.ClientSession
 ) -> None:
     api = RecordingPeer()
@@ -82,11 +94,9 @@ async def test_get_through_a_connect_tunnel_reaches_the_api_over_verified_tls(
             secret_key=SECRET_KEY, base_url=base_url, proxy=proxy_url, session=trusting_session
         ) as cko:
             customer = await cko.customers.get(CUSTOMER_ID)
+        assert not trusting_session.closed  # the caller's to close
     assert customer.id == CUSTOMER_ID
     assert proxy.connects == [f"CONNECT {_authority(base_url)} HTTP/1.1"]
-    assert proxy.headers[0]["Proxy-Authorization"] == PROXY_BASIC
-    assert [request.path for request in api.requests] == [f"/customers/{CUSTOMER_ID}"]
-    assert api.headers[0]["Authorization"] == f"Bearer {SECRET_KEY}"
     _assert_tunnelled_without_secrets(proxy, api)
 
 
@@ -133,16 +143,15 @@ async def test_a_proxy_refusing_the_tunnel_is_named_without_its_credentials(
         assert secret not in shown
 
 
+@pytest.mark.parametrize("kind", CLIENT_KINDS)
 async def test_https_proxy_from_the_environment_opens_a_tunnel(
-    ca: trustme.CA, trusting_session: aiohttp.ClientSession, monkeypatch: pytest.MonkeyPatch
+    kind: str, ca: trustme.CA, ca_context: ssl.SSLContext, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     api = RecordingPeer()
     async with tls_app_server(api.app(), ca) as base_url, ConnectProxy() as proxy:
         monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")  # for http:// URLs only
         monkeypatch.setenv("HTTPS_PROXY", proxy.url_with_credentials(PROXY_USER, PROXY_PASSWORD))
-        async with AsyncClient(
-            secret_key=SECRET_KEY, base_url=base_url, session=trusting_session
-        ) as cko:
+        async with client(kind, base_url, ssl_context=ca_context) as cko:
             customer = await cko.customers.get(CUSTOMER_ID)
     assert customer.id == CUSTOMER_ID
     assert proxy.connects == [f"CONNECT {_authority(base_url)} HTTP/1.1"]
@@ -150,29 +159,19 @@ async def test_https_proxy_from_the_environment_opens_a_tunnel(
     _assert_tunnelled_without_secrets(proxy, api)
 
 
+@pytest.mark.parametrize("kind", CLIENT_KINDS)
 async def test_no_proxy_sends_an_https_call_directly(
-    ca: trustme.CA, trusting_session: aiohttp.ClientSession, monkeypatch: pytest.MonkeyPatch
+    kind: str, ca: trustme.CA, ca_context: ssl.SSLContext, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     api = RecordingPeer()
     async with tls_app_server(api.app(), ca) as base_url, ConnectProxy() as proxy:
         monkeypatch.setenv("HTTPS_PROXY", proxy.url)
         monkeypatch.setenv("NO_PROXY", "localhost")
-        async with AsyncClient(
-            secret_key=SECRET_KEY, base_url=base_url, session=trusting_session
-        ) as cko:
+        async with client(kind, base_url, ssl_context=ca_context) as cko:
             customer = await cko.customers.get(CUSTOMER_ID)
     assert customer.id == CUSTOMER_ID
     assert proxy.connects == []
     assert len(api.requests) == 1
-
-
-SYNC_GET = """
-import sys
-from checkout_customers import Client
-base_url, proxy, secret_key, customer_id = sys.argv[1:5]
-with Client(secret_key=secret_key, base_url=base_url, proxy=proxy, trust_env=False) as cko:
-    print(cko.customers.get(customer_id).id)
-"""
 
 
 @pytest.fixture
@@ -182,29 +181,37 @@ def ca_file(ca: trustme.CA, tmp_path: Path) -> Path:
     return path
 
 
-async def test_the_sync_client_gets_through_a_connect_tunnel(ca: trustme.CA, ca_file: Path) -> None:
+async def test_the_command_line_trusts_ssl_cert_file_through_https_proxy(
+    ca: trustme.CA, ca_file: Path
+) -> None:
+    # The command line has no TLS flag: as any OpenSSL program, it reads SSL_CERT_FILE.
     api = RecordingPeer()
     async with tls_app_server(api.app(), ca) as base_url, ConnectProxy() as proxy:
-        proxy_url = proxy.url_with_credentials(PROXY_USER, PROXY_PASSWORD)
+        environment = {
+            **{name: value for name, value in os.environ.items() if not name.startswith("CKO_")},
+            "PYTHONDEVMODE": "1",
+            "CKO_SECRET_KEY": SECRET_KEY,
+            "CKO_BASE_URL": base_url,
+            "HTTPS_PROXY": proxy.url_with_credentials(PROXY_USER, PROXY_PASSWORD),
+            "SSL_CERT_FILE": str(ca_file),
+        }
         # The peers run on this loop while the child process calls them.
         child = await asyncio.create_subprocess_exec(
             sys.executable,
             *python_flags(),
-            "-c",
-            SYNC_GET,
-            base_url,
-            proxy_url,
-            SECRET_KEY,
+            "-m",
+            "checkout_customers",
+            "get",
             CUSTOMER_ID,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
             cwd=REPO_ROOT,
-            env={**os.environ, "PYTHONDEVMODE": "1", "SSL_CERT_FILE": str(ca_file)},
+            env=environment,
         )
         stdout, stderr = await asyncio.wait_for(child.communicate(), timeout=30)
     assert child.returncode == 0, stderr.decode()
     assert stderr == b""
-    assert stdout.decode().strip() == CUSTOMER_ID
+    assert json.loads(stdout)["id"] == CUSTOMER_ID
     assert proxy.connects == [f"CONNECT {_authority(base_url)} HTTP/1.1"]
     assert proxy.headers[0]["Proxy-Authorization"] == PROXY_BASIC
     assert api.headers[0]["Authorization"] == f"Bearer {SECRET_KEY}"
