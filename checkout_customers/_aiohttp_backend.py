@@ -19,7 +19,7 @@ import ssl
 import aiohttp
 
 from ._backend import BackendAnswer, BackendRequest, FailureKind, SendFailed
-from ._config import Timeout
+from ._config import Timeout, verifying_ssl_context
 
 __all__ = ["AiohttpBackend"]
 
@@ -52,6 +52,7 @@ class AiohttpBackend:
     ) -> None:
         self._max_connections = max_connections
         self._ssl: ssl.SSLContext | bool = True if ssl_context is None else ssl_context
+        self._ssl_context = ssl_context
         self._session = session
         self._owns_session = session is None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -128,6 +129,8 @@ class AiohttpBackend:
             or self._loop is not asyncio.get_running_loop()
         ):
             session = self._get_session()
+        if self._ssl_context is not None:
+            verifying_ssl_context(self._ssl_context)  # still verifying, if edited since
         if request.timeout is self._last_timeout:
             timeout = self._last_client_timeout
         else:

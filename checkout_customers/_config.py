@@ -223,7 +223,12 @@ def _secret_key(value: str, environment: str | None, base_url_given: bool) -> Se
     return SecretKey(value)
 
 
-def _ssl_context(value: object) -> ssl.SSLContext:
+def verifying_ssl_context(value: object) -> ssl.SSLContext:
+    """`value` if it is an `ssl.SSLContext` that verifies; else `CheckoutArgumentError`.
+
+    Checked when the client is made and again before each request (`_aiohttp_backend`): a
+    context is mutable, and one edited after it was given must not weaken the connection.
+    """
     if not isinstance(value, ssl.SSLContext):
         raise _fail(
             "ssl_context",
@@ -355,7 +360,7 @@ def _resolve(
         raise _fail("trust_env", f"must be True or False, got {trust_env!r}")
     explicit_proxy = None if proxy is None else validate_proxy(proxy, "proxy")
     choice = ProxyChoice(explicit=explicit_proxy, trust_env=trust_env, env=env)
-    context = None if ssl_context is None else _ssl_context(ssl_context)
+    context = None if ssl_context is None else verifying_ssl_context(ssl_context)
     return ClientConfig(
         credential=credential,
         base_url=api_url,

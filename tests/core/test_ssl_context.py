@@ -158,6 +158,27 @@ async def test_a_context_that_does_not_verify_is_refused_before_anything_is_sent
     assert api.requests == []
 
 
+@pytest.mark.parametrize("kind", CLIENT_KINDS)
+async def test_a_context_weakened_after_it_was_given_is_refused_before_the_next_request(
+    kind: str, ca: trustme.CA, ca_context: ssl.SSLContext
+) -> None:
+    api = RecordingPeer()
+    async with (
+        tls_app_server(api.app(), ca) as base_url,
+        client(kind, base_url, ssl_context=ca_context) as cko,
+    ):
+        await cko.customers.get(CUSTOMER_ID)
+        # The context object is the caller's, and mutable: editing it must not weaken the
+        # connection the client promised to verify.
+        ca_context.check_hostname = False
+        ca_context.verify_mode = ssl.CERT_NONE
+        with pytest.raises(CheckoutArgumentError) as raised:
+            await cko.customers.get(CUSTOMER_ID)
+    assert raised.value.field == "ssl_context"
+    assert str(raised.value).startswith("ssl_context: must verify certificates and host names")
+    assert len(api.requests) == 1
+
+
 async def test_a_session_of_ones_own_beside_a_context_is_refused(
     ca_context: ssl.SSLContext,
 ) -> None:
