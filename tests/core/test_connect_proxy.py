@@ -95,6 +95,9 @@ async def test_a_session_of_ones_own_goes_through_the_tunnel_with_its_own_tls(
         ) as cko:
             customer = await cko.customers.get(CUSTOMER_ID)
         assert not trusting_session.closed  # the caller's to close
+        # Closed while the tunnel is up, as a caller would: on Python 3.10 a TLS connection
+        # whose tunnel the proxy closed first is left for the garbage collector (a warning).
+        await trusting_session.close()
     assert customer.id == CUSTOMER_ID
     assert proxy.connects == [f"CONNECT {_authority(base_url)} HTTP/1.1"]
     _assert_tunnelled_without_secrets(proxy, api)
