@@ -51,7 +51,6 @@ class AiohttpBackend:
         session: aiohttp.ClientSession | None = None,
     ) -> None:
         self._max_connections = max_connections
-        self._ssl: ssl.SSLContext | bool = True if ssl_context is None else ssl_context
         self._ssl_context = ssl_context
         self._session = session
         self._owns_session = session is None
@@ -93,7 +92,7 @@ class AiohttpBackend:
                 # create rarely goes out on a connection the server is closing (its outcome
                 # would then be unknown).
                 keepalive_timeout=15,
-                ssl=self._ssl,
+                ssl=True if self._ssl_context is None else self._ssl_context,
             )
             session = aiohttp.ClientSession(
                 connector=connector,
