@@ -8,6 +8,9 @@ requests to the fixed server (`_fixed_server.py`) with the same explicit timeout
   `aiohttp.ClientTimeout` built once and passed per request, the status checked, `await
   r.json()` for answers with a body;
 - `sdk`: `AsyncClient`, through its public methods;
+- `unparsed`: `AsyncClient` through `customers.with_raw_response`, public too: the same
+  validation, request, retries and request id, with the answer parsed into models only when
+  `.parse()` is called (never, here). The SDK minus `unparsed` is what the models cost;
 - `backend` and `transport`: the SDK cut at a layer, for the table of where the time goes:
   `backend` sends ready-made `BackendRequest`s through `AiohttpBackend` and `json.loads` the
   body; `transport` calls `Transport.request` (retry loop, headers, URL, decoding) with the
@@ -32,7 +35,7 @@ __all__ = ["CONTENDERS", "LAYERS", "OPERATIONS", "Contender", "open_contender"]
 
 OPERATIONS = ("get", "create", "update", "delete")
 CONTENDERS = ("raw", "sdk")
-LAYERS = ("backend", "transport")
+LAYERS = ("unparsed", "backend", "transport")
 
 One = Callable[[int], Awaitable[Any]]
 
@@ -115,6 +118,27 @@ async def _sdk(base_url: str, max_connections: int) -> Contender:
     )
 
 
+async def _unparsed(base_url: str, max_connections: int) -> Contender:
+    cko = AsyncClient(secret_key=SECRET_KEY, base_url=base_url, max_connections=max_connections)
+    customers = cko.customers.with_raw_response
+
+    async def create(index: int) -> Any:
+        fields = _create("unparsed", index)
+        return await customers.create(email=fields["email"], name=fields["name"])
+
+    async def update(_: int) -> Any:
+        return await customers.update(CUSTOMER_ID, **UPDATE)  # type: ignore[arg-type]
+
+    return Contender(
+        "unparsed",
+        cko.aclose,
+        get=lambda _: customers.get(CUSTOMER_ID),
+        create=create,
+        update=update,
+        delete=lambda _: customers.delete(CUSTOMER_ID),
+    )
+
+
 async def _transport(base_url: str, max_connections: int) -> Contender:
     from checkout_customers._transport import Idempotency, json_text
 
@@ -183,7 +207,13 @@ async def _backend(base_url: str, max_connections: int) -> Contender:
     )
 
 
-_OPENERS = {"raw": _raw, "sdk": _sdk, "transport": _transport, "backend": _backend}
+_OPENERS = {
+    "raw": _raw,
+    "sdk": _sdk,
+    "unparsed": _unparsed,
+    "transport": _transport,
+    "backend": _backend,
+}
 
 
 async def open_contender(name: str, base_url: str, *, max_connections: int = 100) -> Contender:
