@@ -9,6 +9,8 @@ refuses with 401 is dropped so the next attempt fetches a fresh one. Secrets nev
 from __future__ import annotations
 
 import asyncio
+import math
+import re
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
@@ -20,8 +22,12 @@ __all__ = ["Authenticator", "OAuthAuthenticator", "SecretKeyAuthenticator", "aut
 
 # Refresh this long before the announced expiry, so a token never expires in flight.
 _EXPIRY_MARGIN_SECONDS = 60.0
+# A token goes into a header as is: visible ASCII only (RFC 6750's b64token is narrower still),
+# so a control character or a line break in an answer cannot reach the request line.
+_TOKEN = re.compile(r"[\x21-\x7e]+")
 
-TokenFetcher = Callable[[OAuthCredentials], Awaitable[Any]]
+# Fetches a token: the answer's decoded body and its request id.
+TokenFetcher = Callable[[OAuthCredentials], Awaitable[tuple[Any, str | None]]]
 
 
 class Authenticator(Protocol):
@@ -78,8 +84,8 @@ class OAuthAuthenticator:
             header = self.cached()  # another caller may have fetched it while we waited
             if header is not None:
                 return header
-            body = await self._fetch_token(self._credentials)
-            token, expires_in = _parse_token(body)
+            body, request_id = await self._fetch_token(self._credentials)
+            token, expires_in = _parse_token(body, request_id)
             margin = min(_EXPIRY_MARGIN_SECONDS, expires_in / 10)
             self._header = f"Bearer {token}"
             self._expires_at = time.monotonic() + expires_in - margin
@@ -92,21 +98,27 @@ class OAuthAuthenticator:
         return True
 
 
-def _parse_token(body: Any) -> tuple[str, float]:
+def _parse_token(body: Any, request_id: str | None) -> tuple[str, float]:
     if isinstance(body, dict):
         token = body.get("access_token")
         expires_in = body.get("expires_in", 3600)
         if (
             isinstance(token, str)
-            and token
+            and _TOKEN.fullmatch(token) is not None
             and isinstance(expires_in, (int, float))
             and not isinstance(expires_in, bool)
             and expires_in > 0
         ):
-            return token, float(expires_in)
+            try:
+                seconds = float(expires_in)
+            except OverflowError:  # an integer of hundreds of digits
+                seconds = math.inf
+            if math.isfinite(seconds):  # `Infinity` and `1e999` decode to an infinite float
+                return token, seconds
     raise CheckoutConnectionError(
         "the OAuth token endpoint's answer could not be read: it has no usable "
-        "access_token/expires_in"
+        f"access_token/expires_in (request_id={request_id or 'unknown'})",
+        request_id=request_id,
     )
 
 

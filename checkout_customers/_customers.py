@@ -461,8 +461,9 @@ def _created(response: Response) -> CreatedCustomer:
     if not isinstance(customer_id, str) or not customer_id:
         raise CheckoutConnectionError(
             f"the API's {response.status} answer to create could not be read: it has no "
-            f"customer id (request_id={response.request_id}); the customer may exist: look it "
-            "up by email"
+            f"customer id (request_id={response.request_id or 'unknown'}); the customer may "
+            "exist: look it up by email",
+            request_id=response.request_id,
         )
     return CreatedCustomer(id=customer_id, request_id=response.request_id)
 
@@ -484,5 +485,6 @@ def _parse_customer(response: Response) -> Customer:
     except (cattrs.BaseValidationError, TypeError, ValueError) as exc:
         raise CheckoutConnectionError(
             f"the API answered {response.status} with a customer that could not be read "
-            f"(request_id={response.request_id}): {exc}"
+            f"(request_id={response.request_id or 'unknown'}): {exc}",
+            request_id=response.request_id,
         ) from exc

@@ -154,7 +154,18 @@ class ServerError(CheckoutApiError):
 
 
 class CheckoutConnectionError(CheckoutError):
-    """No usable answer: connection refused or reset, TLS failure, malformed response, ..."""
+    """No usable answer: connection refused or reset, TLS failure, malformed response, ...
+
+    `request_id` is the answer's `Cko-Request-Id` (or its body's `request_id`) when an answer
+    came but could not be read, so that it can be quoted to support; `None` otherwise.
+    """
+
+    def __init__(self, *args: object, request_id: str | None = None) -> None:
+        super().__init__(*args)
+        self.request_id = request_id
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return _rebuild, (type(self), self.args, {"request_id": self.request_id})
 
 
 class CheckoutTimeoutError(CheckoutConnectionError):
@@ -196,9 +207,12 @@ def api_error_for_status(
     location: str | None = None,
 ) -> CheckoutApiError:
     """Build the exception class that matches `status`; `location` is a redirect's target."""
-    if status >= 500:
+    if 500 <= status < 600:
         cls: type[CheckoutApiError] = ServerError
         message = "Server error"
+    elif status >= 600:  # no such class of status (RFC 9110 section 15): not the API's
+        cls = CheckoutApiError
+        message = "Unexpected status outside the HTTP range"
     elif 300 <= status < 400:
         cls = CheckoutApiError
         target = f" to {location}" if location else " without a Location"

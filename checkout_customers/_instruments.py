@@ -305,7 +305,8 @@ def _api_result(response: Response) -> ApiResult:
 def _unreadable(response: Response, what: str, exc: Exception) -> CheckoutConnectionError:
     return CheckoutConnectionError(
         f"the API answered {response.status} with {what} that could not be read "
-        f"(request_id={response.request_id}): {exc}"
+        f"(request_id={response.request_id or 'unknown'}): {exc}",
+        request_id=response.request_id,
     )
 
 
@@ -326,8 +327,9 @@ def _created(response: Response) -> Instrument:
     if not instrument.id:
         raise CheckoutConnectionError(
             f"the API's {response.status} answer to create could not be read: it has no "
-            f"instrument id (request_id={response.request_id}); the instrument may exist: look "
-            "at the customer's instruments before storing it again"
+            f"instrument id (request_id={response.request_id or 'unknown'}); the instrument "
+            "may exist: look at the customer's instruments before storing it again",
+            request_id=response.request_id,
         )
     return instrument
 

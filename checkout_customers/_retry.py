@@ -53,7 +53,7 @@ def should_retry_status(status: int, *, idempotent: bool) -> bool:
         return True  # the API refused to act, whatever the method
     if not idempotent:
         return False
-    return status in _RETRYABLE_STATUSES or status >= 500
+    return status in _RETRYABLE_STATUSES or 500 <= status < 600
 
 
 _NEVER_RETRIED = frozenset({FailureKind.TLS, FailureKind.PROXY, FailureKind.TOO_LARGE})

@@ -395,7 +395,7 @@ class Transport:
                     continue
             raise _api_error(response)
 
-    async def _fetch_token(self, credentials: OAuthCredentials) -> Any:
+    async def _fetch_token(self, credentials: OAuthCredentials) -> tuple[Any, str | None]:
         form = {"grant_type": "client_credentials", "scope": " ".join(credentials.scopes)}
         pair = f"{credentials.client_id}:{credentials.client_secret}".encode()
         basic = "Basic " + base64.b64encode(pair).decode("ascii")
@@ -417,7 +417,7 @@ class Transport:
         except AuthenticationError as exc:
             exc.message = "the OAuth token endpoint refused client_id/client_secret"
             raise
-        return response.body
+        return response.body, response.request_id
 
 
 class _Unreadable(Exception):
@@ -431,8 +431,10 @@ def _json_body(payload: bytes) -> Any:
         raise _Unreadable("its JSON is nested too deeply") from None
     except UnicodeDecodeError:
         raise _Unreadable("it is not UTF-8 text") from None
-    except ValueError:
+    except json.JSONDecodeError:
         raise _Unreadable("it is not JSON") from None
+    except ValueError:  # a valid text `json.loads` still refuses: an integer of 4,301+ digits
+        raise _Unreadable("it holds a number with more digits than Python reads") from None
 
 
 def _error_body(payload: bytes, headers: Mapping[str, str]) -> Any:
@@ -466,7 +468,8 @@ def _decode(
                 request_id = headers.get(REQUEST_ID_HEADER)
                 raise CheckoutConnectionError(
                     f"{method} {log_path}: the {status} answer could not be read: {why} "
-                    f"(request_id={request_id or 'unknown'})" + _acted(writes)
+                    f"(request_id={request_id or 'unknown'})" + _acted(writes),
+                    request_id=request_id,
                 ) from None
         else:
             body = _error_body(payload, headers)
@@ -498,23 +501,29 @@ def _failure_error(
     if kind is FailureKind.PROXY:
         return CheckoutConnectionError(f"could not reach {url.host} through the proxy: {detail}")
     acted = _acted(writes)
+    # The headers came before the failure (a body cut short, too large, too slow): their id.
+    request_id = None if failure.headers is None else failure.headers.get(REQUEST_ID_HEADER)
+    known = "" if request_id is None else f" (request_id={request_id})"
     if kind is FailureKind.ANSWER_TIMEOUT:
         return CheckoutTimeoutError(
-            f"{method} {log_path} timed out waiting for the answer{late}{acted}"
+            f"{method} {log_path} timed out waiting for the answer{late}{known}{acted}",
+            request_id=request_id,
         )
-    request_id = None if failure.headers is None else failure.headers.get(REQUEST_ID_HEADER)
     read = f"(request_id={request_id or 'unknown'})"
     if kind is FailureKind.TOO_LARGE:
         return CheckoutConnectionError(
             f"{method} {log_path}: the answer could not be read: it is larger than "
-            f"max_response_bytes ({detail}) {read}{acted}"
+            f"max_response_bytes ({detail}) {read}{acted}",
+            request_id=request_id,
         )
     if kind is FailureKind.MALFORMED:
         return CheckoutConnectionError(
-            f"{method} {log_path}: the answer could not be read ({detail}) {read}{acted}"
+            f"{method} {log_path}: the answer could not be read ({detail}) {read}{acted}",
+            request_id=request_id,
         )
     return CheckoutConnectionError(
-        f"{method} {log_path} failed without an answer ({detail}){acted}"
+        f"{method} {log_path} failed without an answer ({detail}){known}{acted}",
+        request_id=request_id,
     )
 
 

@@ -163,7 +163,10 @@ def _describe(exc: BaseException) -> str:
 
 
 def _request_id(exc: BaseException) -> str | None:
-    return exc.request_id if isinstance(exc, CheckoutApiError) else None
+    # A connection error has one too when an answer came but could not be read.
+    if isinstance(exc, (CheckoutApiError, CheckoutConnectionError)):
+        return exc.request_id
+    return None
 
 
 def _backoff(attempt: int) -> float:
