@@ -112,17 +112,37 @@ class CheckoutApiError(CheckoutError):
     def __str__(self) -> str:
         parts = [f"{self.status} {self.message}"]
         if self.error_type:
-            parts.append(f"error_type={self.error_type}")
+            parts.append(f"error_type={_clipped(self.error_type)}")
         if self.error_codes:
-            parts.append("error_codes=" + ",".join(self.error_codes))
+            parts.append("error_codes=" + ",".join(_codes_shown(self.error_codes)))
         parts.append(f"request_id={self.request_id or 'unknown'}")
         return " | ".join(parts)
 
     def __repr__(self) -> str:
+        error_type = None if self.error_type is None else _clipped(self.error_type)
         return (
             f"{type(self).__name__}(status={self.status!r}, request_id={self.request_id!r}, "
-            f"error_type={self.error_type!r}, error_codes={self.error_codes!r})"
+            f"error_type={error_type!r}, error_codes={_codes_shown(self.error_codes)!r})"
         )
+
+
+# The text of an error becomes a log line: what a server put in `error_type` and
+# `error_codes` is shown up to these limits (the attributes keep all of it).
+_MAX_CODES_SHOWN = 20
+_MAX_CODE_CHARS = 120
+
+
+def _clipped(text: str) -> str:
+    if len(text) <= _MAX_CODE_CHARS:
+        return text
+    return f"{text[:_MAX_CODE_CHARS]}... ({len(text)} characters)"
+
+
+def _codes_shown(codes: tuple[str, ...]) -> tuple[str, ...]:
+    shown = tuple(_clipped(code) for code in codes[:_MAX_CODES_SHOWN])
+    if len(codes) > _MAX_CODES_SHOWN:
+        shown += (f"... ({len(codes)} codes)",)
+    return shown
 
 
 class AuthenticationError(CheckoutApiError):

@@ -2,14 +2,16 @@
 
 Gaps found by probing both clients against raw peers on loopback: an answer that came but could
 not be read kept its `Cko-Request-Id` only in the message text; a status beyond 599 was taken
-for a server error (and retried); a number too long for Python was "not JSON"; and an OAuth
+for a server error (and retried); a number too long for Python was "not JSON"; an OAuth
 token answer with a control character or an endless `expires_in` escaped as a bare
-`ValueError` / `OverflowError`.
+`ValueError` / `OverflowError`. And thousands of error codes made an error's text (a log
+line) megabytes long.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import pickle
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -221,3 +223,25 @@ async def test_a_migration_reports_the_request_id_of_an_unreadable_answer(tmp_pa
         )
     assert result.failed == 1
     assert f'"request_id": "{REQUEST_ID}"' in report.read_text()
+
+
+@pytest.mark.parametrize("kind", CLIENT_KINDS)
+async def test_an_error_text_shows_a_bounded_part_of_the_codes_the_server_sent(kind: str) -> None:
+    codes = [f"code_{number}_" + "x" * 200 for number in range(5000)]
+    body = json.dumps({"error_type": "t" * 5000, "error_codes": codes}).encode()
+    peer = answering(answer(422, body))
+    async with raw_server(peer) as base_url, client(kind, base_url, max_retries=0) as api:
+        with pytest.raises(CheckoutApiError) as raised:
+            await api.customers.create(email="bruce@wayne.com")
+    error = raised.value
+    assert error.error_codes == tuple(codes)  # the attribute keeps every code, whole
+    assert error.error_type == "t" * 5000
+    for text in (str(error), repr(error)):
+        assert len(text) < 4000, len(text)
+        assert "code_0_" in text
+        assert "code_19_" in text
+        assert "code_20_" not in text
+        assert "(5000 codes)" in text
+        assert "(207 characters)" in text
+        assert "(5000 characters)" in text
+    assert f"request_id={REQUEST_ID}" in str(error)
