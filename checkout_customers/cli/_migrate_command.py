@@ -51,8 +51,8 @@ from ..migration import (
     read_csv,
     read_jsonl,
 )
-from ..migration._migrate import ON_EXISTING
-from ..migration._paths import NamedPath, Role, check_distinct
+from ..migration._migrate import MAX_CONCURRENCY, ON_EXISTING
+from ..migration._paths import NamedPath, Role, check_creatable, check_distinct
 from ..migration._rejects import RejectsCollector, write_rejects
 from ..migration._report import RowResult
 from ..migration._summary import print_summary
@@ -128,10 +128,11 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument(
         "--concurrency",
-        type=positive_integer,
+        type=_concurrency,
         default=DEFAULT_CONCURRENCY,
         metavar="N",
-        help=f"rows worked on at once (default {DEFAULT_CONCURRENCY}), e.g. --concurrency 16",
+        help=f"rows worked on at once (default {DEFAULT_CONCURRENCY}, at most "
+        f"{MAX_CONCURRENCY:,}), e.g. --concurrency 16",
     )
     parser.add_argument(
         "--write-rate",
@@ -220,6 +221,13 @@ def _fail(outcome: _Outcome, message: str) -> int:
     return _error(message)
 
 
+def _concurrency(text: str) -> int:
+    value = positive_integer(text)
+    if value > MAX_CONCURRENCY:
+        raise argparse.ArgumentTypeError(f"must be at most {MAX_CONCURRENCY:,}, got {text}")
+    return value
+
+
 def _delimiter(text: str) -> str:
     """`--delimiter`: one character; `tab` (or `\\t`) for a tab, which a shell makes hard."""
     delimiter = "\t" if text.lower() in ("tab", "\\t") else text
@@ -234,6 +242,11 @@ def _open_source(args: argparse.Namespace) -> CsvSource | JsonlSource:
     path, delimiter = args.input, args.delimiter
     if args.id_metadata_key is not None and args.id_column is None:
         raise MigrationInputError("--id-metadata-key needs --id-column (the id it stores)")
+    # What is wrong with the path comes before what its name says about the format.
+    if os.path.isdir(path):
+        raise MigrationInputError(f"{path}: is a directory, not a CSV or JSON Lines file")
+    if not os.path.lexists(path):
+        raise MigrationInputError(f"{path}: no such file")
     lowered = path.lower()
     if lowered.endswith(_CSV_SUFFIXES):
         return read_csv(
@@ -280,11 +293,14 @@ def _check_paths(args: argparse.Namespace, journal: str) -> None:
         NamedPath("INPUT", args.input, role=Role.INPUT),
         NamedPath(journal_label, journal, role=Role.JOURNAL),
     ]
-    for name in _OUTPUT_OPTIONS:
-        value = getattr(args, name)
-        if value is not None:
-            paths.append(NamedPath(f"--{name}", value))
-    check_distinct(paths)
+    outputs = [
+        NamedPath(f"--{name}", getattr(args, name))
+        for name in _OUTPUT_OPTIONS
+        if getattr(args, name) is not None
+    ]
+    check_distinct(paths + outputs)
+    for output in outputs:
+        check_creatable(output)
 
 
 def _resume_command(args: argparse.Namespace, journal: str) -> str:

@@ -46,6 +46,9 @@ __all__ = [
 #: 64 rows in flight keep 100 writes/s busy (rows waiting out a settle window are parked and
 #: do not count).
 DEFAULT_CONCURRENCY = 64
+#: Each worker is a task started up front: far more than the connection pool can serve only
+#: costs memory (10**20 of them took the machine's memory before the first request).
+MAX_CONCURRENCY = 10_000
 #: Requests per second, for reads and for writes: the API's default limits per account.
 DEFAULT_RATE = 100.0
 #: How long after a create without a definite answer was sent a "not found" is trusted: until
@@ -147,6 +150,11 @@ async def migrate(
     mid-run). Cancelling the call leaves the journal consistent: rerun to resume.
     """
     concurrency = _check_count("concurrency", concurrency)
+    if concurrency > MAX_CONCURRENCY:
+        raise CheckoutArgumentError(
+            f"concurrency: must be at most {MAX_CONCURRENCY:,}, got {concurrency!r}",
+            field="concurrency",
+        )
     max_attempts = _check_count("max_attempts", max_attempts)
     if limit is not None:
         limit = _check_count("limit", limit)

@@ -29,7 +29,14 @@ from .._errors import CheckoutArgumentError
 from ._csv_input import CsvSource
 from ._jsonl_input import JsonlSource
 
-__all__ = ["NamedPath", "Role", "check_distinct", "check_migration_paths", "create_private"]
+__all__ = [
+    "NamedPath",
+    "Role",
+    "check_creatable",
+    "check_distinct",
+    "check_migration_paths",
+    "create_private",
+]
 
 #: The files SQLite keeps beside a database (WAL mode, and a rollback journal in other modes):
 #: writing any of them corrupts the journal as surely as writing the journal itself.
@@ -158,6 +165,31 @@ def check_migration_paths(
         if isinstance(target, (str, os.PathLike)):
             paths.append(NamedPath(name, target, field=name))
     check_distinct(paths)
+
+
+def check_creatable(named: NamedPath) -> None:
+    """Raise `CheckoutArgumentError` if `named` cannot be opened for writing: its folder is
+    missing or not writable, or it is a folder or a read-only file.
+
+    For the files written only when a run ends (`--summary`, `--rejects`): found then, the
+    mistake would cost a whole run. Nothing is created, so a refused run leaves no empty file.
+    """
+    path = os.fspath(named.path)
+    # A symbolic link is written through: what matters is where it leads.
+    target = os.path.realpath(path)
+    folder = os.path.dirname(target)
+    if os.path.isdir(target):
+        problem = "is a directory, not a file"
+    elif not os.path.exists(target) and not os.path.isdir(folder):
+        problem = f"the directory {folder!r} does not exist"
+    elif not os.access(target if os.path.exists(target) else folder, os.W_OK):
+        problem = "cannot be written (permission denied)"
+    else:
+        return
+    raise CheckoutArgumentError(
+        f"{named.label} {path!r}: {problem}; nothing was sent: give {named.label} another path",
+        field=named.field,
+    )
 
 
 def create_private(path: str | os.PathLike[str]) -> IO[str]:
