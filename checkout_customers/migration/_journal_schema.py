@@ -1,10 +1,11 @@
 """The journal's file: its SQLite schema, how it is opened and locked, and how a run starts.
 
-Opening creates the file 0600 (it holds customers' emails; SQLite gives its `-wal` the same
-mode), puts it in WAL mode with `synchronous=NORMAL` and takes SQLite's exclusive lock, so a
-second migration on the same journal is refused. Starting a run checks that the file is a
-journal for this account (upgrading one of an earlier format in place), numbers the run, and
-turns a killed run's leased rows into `creating` (see `_journal`).
+Opening creates the file 0600, or narrows an existing one to 0600 (it holds customers'
+emails; SQLite gives its `-wal` the same mode), puts it in WAL mode with `synchronous=NORMAL`
+and takes SQLite's exclusive lock, so a second migration on the same journal is refused.
+Starting a run checks that the file is a journal for this account (upgrading one of an earlier
+format in place), numbers the run, and turns a killed run's leased rows into `creating` (see
+`_journal`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import os
 import sqlite3
 
 from .._errors import CheckoutError
+from ._private_files import open_private
 
 __all__ = ["SET_LEASE_SQL", "JournalError", "journal_error", "open_journal", "start_run"]
 
@@ -76,7 +78,9 @@ def open_journal(path: str) -> sqlite3.Connection:
     try:
         # Created here rather than by SQLite, whose default mode (0644, less the umask) would
         # let other users read the emails; SQLite creates the `-wal` with this file's mode.
-        os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+        # A journal that exists with a wider mode (made by hand, or by an older version) is
+        # narrowed to 0600 too.
+        os.close(open_private(path, os.O_RDWR))
     except OSError as exc:
         raise JournalError(f"{path}: cannot create the journal ({exc.strerror or exc})") from None
     try:

@@ -12,8 +12,8 @@ case-insensitive file system):
         NamedPath("--report", "report.jsonl"),
     ])   # raises CheckoutArgumentError naming both paths when two are one file
 
-Files holding personal data are created with mode 0600 (`create_private`), never widened and
-narrowed afterwards.
+Files holding personal data are opened private (`create_private`): created with mode 0600, or
+narrowed to it when they exist (`_private_files.py`).
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ import attrs
 from .._errors import CheckoutArgumentError
 from ._csv_input import CsvSource
 from ._jsonl_input import JsonlSource
+from ._private_files import open_private
 
 __all__ = [
     "NamedPath",
@@ -41,7 +42,6 @@ __all__ = [
 #: The files SQLite keeps beside a database (WAL mode, and a rollback journal in other modes):
 #: writing any of them corrupts the journal as surely as writing the journal itself.
 _SQLITE_SIDE_FILES = ("-wal", "-shm", "-journal")
-_PRIVATE_MODE = 0o600
 
 
 class Role(enum.Enum):
@@ -193,13 +193,9 @@ def check_creatable(named: NamedPath) -> None:
 
 
 def create_private(path: str | os.PathLike[str]) -> IO[str]:
-    """Open `path` for writing UTF-8 text, truncated, created with mode 0600 if it is new.
-
-    The mode is given to `os.open`, so the file is never readable by others, not even for a
-    moment; an existing file keeps the mode its owner gave it.
-    """
-    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0)
-    descriptor = os.open(path, flags, _PRIVATE_MODE)
+    """Open `path` for writing UTF-8 text, truncated, private: created with mode 0600, or an
+    existing regular file narrowed to it (`open_private`)."""
+    descriptor = open_private(path, os.O_WRONLY | os.O_TRUNC)
     try:
         return open(descriptor, "w", encoding="utf-8")
     except BaseException:

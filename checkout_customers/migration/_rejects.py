@@ -15,7 +15,7 @@ format, ready to fix and migrate (the readers ignore an `error` column or field)
   an array) is copied as it is, without the error, which is in the report.
 
 A line longer than `MAX_LINE_CHARACTERS` was never read whole, so it is not copied (its reason
-is in the report). The file is created 0600: it holds customers' personal data.
+is in the report). The file is private (0600): it holds customers' personal data.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from typing import IO
 from ._csv_input import CsvSource
 from ._input_files import BoundedLines, open_text
 from ._jsonl_input import JsonlSource
+from ._private_files import open_private
 from ._report import RowResult, RowStatus
 
 __all__ = ["REJECTED_STATUSES", "RejectsCollector", "write_rejects"]
@@ -54,8 +55,7 @@ class RejectsCollector:
 
 def _create_private_raw(path: str | os.PathLike[str]) -> IO[str]:
     """Like `_paths.create_private`, but keeping line ends and undecodable bytes as read."""
-    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0)
-    descriptor = os.open(path, flags, 0o600)
+    descriptor = open_private(path, os.O_WRONLY | os.O_TRUNC)
     try:
         return open(descriptor, "w", encoding="utf-8", errors="surrogateescape", newline="")
     except BaseException:

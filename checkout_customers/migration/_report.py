@@ -164,7 +164,7 @@ def _unicode(value: Any) -> Any:
 class ReportWriter:
     """Writes one JSON line per row to a path (truncated first) or an open text stream.
 
-    A new report file is created with mode 0600: it holds the customers' emails.
+    The file is private (0600, `create_private`): it holds the customers' emails.
     """
 
     def __init__(self, target: str | os.PathLike[str] | IO[str]) -> None:
