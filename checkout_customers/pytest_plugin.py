@@ -74,14 +74,21 @@ def checkout_emulator(
         yield emulator
 
 
+def _emulator_arguments(emulator: RunningEmulator) -> dict[str, Any]:
+    """The client arguments for the test's emulator, whatever the developer's shell exports.
+
+    The emulator is on loopback in this process: a proxy variable (a company's HTTP_PROXY, a
+    SOCKS ALL_PROXY) could only stand between them and fail every test.
+    """
+    return {"secret_key": emulator.secret_key, "base_url": emulator.base_url, "trust_env": False}
+
+
 @pytest.fixture
 def checkout_client(checkout_emulator: RunningEmulator) -> Iterator[Client]:
     """A sync `checkout_customers.Client` talking to `checkout_emulator`."""
     from checkout_customers import Client
 
-    with Client(
-        secret_key=checkout_emulator.secret_key, base_url=checkout_emulator.base_url
-    ) as client:
+    with Client(**_emulator_arguments(checkout_emulator)) as client:
         yield client
 
 
@@ -102,7 +109,5 @@ if _HAVE_PYTEST_ASYNCIO:
         """An `AsyncClient` talking to `checkout_emulator`, on the test's event loop."""
         from checkout_customers import AsyncClient
 
-        async with AsyncClient(
-            secret_key=checkout_emulator.secret_key, base_url=checkout_emulator.base_url
-        ) as client:
+        async with AsyncClient(**_emulator_arguments(checkout_emulator)) as client:
             yield client

@@ -275,7 +275,11 @@ def _target(args: argparse.Namespace) -> Iterator[AsyncClient]:
     # The API's default per-account limits, so the emulator behaves like an account.
     with emulator_thread(read_rate=DEFAULT_RATE, write_rate=DEFAULT_RATE) as emulator:
         print(f"emulator: {emulator.base_url}", file=sys.stderr)
-        yield AsyncClient(secret_key=emulator.secret_key, base_url=emulator.base_url)
+        # The emulator is in this process on loopback: a proxy from the environment (a
+        # company's HTTP_PROXY, a SOCKS ALL_PROXY) could only stand between them and fail.
+        yield AsyncClient(
+            secret_key=emulator.secret_key, base_url=emulator.base_url, trust_env=False
+        )
 
 
 #: The options naming a file the command writes (`--report`): each is checked against the

@@ -116,6 +116,38 @@ async def test_checkout_async_client_is_ready_to_use(
     assert checkout_emulator.customers()[0]["name"] == "Ready"
 
 
+# A developer's shell often exports a company proxy; a SOCKS one the client cannot use at all.
+UNUSABLE_PROXIES = [
+    {"http_proxy": "http://127.0.0.1:9", "HTTP_PROXY": "http://127.0.0.1:9"},
+    {"ALL_PROXY": "socks5://127.0.0.1:9"},
+]
+
+
+@pytest.fixture(params=UNUSABLE_PROXIES, ids=["http-proxy", "socks-all-proxy"])
+def proxy_exported(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY", "no_proxy", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in request.param.items():
+        monkeypatch.setenv(name, value)
+
+
+@pytest.mark.usefixtures("proxy_exported")
+class TestProxyVariablesOfTheShell:
+    """The fixtures' clients talk to the emulator directly, whatever proxy the shell exports."""
+
+    def test_checkout_client_ignores_them(
+        self, checkout_client: Client, checkout_emulator: RunningEmulator
+    ) -> None:
+        checkout_client.customers.create(email="proxied@example.com")
+        assert checkout_emulator.count_customers_with_email("proxied@example.com") == 1
+
+    async def test_checkout_async_client_ignores_them(
+        self, checkout_async_client: AsyncClient, checkout_emulator: RunningEmulator
+    ) -> None:
+        await checkout_async_client.customers.create(email="proxied@example.com")
+        assert checkout_emulator.count_customers_with_email("proxied@example.com") == 1
+
+
 def test_emulator_thread_stops_its_thread_on_exit() -> None:
     before = threading.active_count()
     with emulator_thread() as emulator:

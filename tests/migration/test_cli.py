@@ -52,6 +52,32 @@ def test_the_readme_main_job_command_migrates_the_example_file(
     assert not (EXAMPLES / "customers.csv.journal.sqlite3").exists()
 
 
+@pytest.mark.parametrize(
+    "proxy",
+    [
+        {"http_proxy": "http://127.0.0.1:9", "HTTP_PROXY": "http://127.0.0.1:9"},
+        {"ALL_PROXY": "socks5://127.0.0.1:9"},
+    ],
+    ids=["http-proxy", "socks-all-proxy"],
+)
+def test_the_main_job_ignores_a_proxy_exported_by_the_shell(
+    proxy: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+) -> None:
+    # The in-process emulator is on loopback: a company proxy could only stand in between.
+    for name in ("http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY", "no_proxy", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in proxy.items():
+        monkeypatch.setenv(name, value)
+    source = write_csv(tmp_path / "customers.csv", [("proxied@example.com", "Proxied")])
+    status = main(["migrate", str(source), "--emulator"])
+    out, err = capsys.readouterr()
+    assert status == 0, err
+    assert "created             1" in out
+
+
 def test_the_jsonl_example_migrates_with_typed_metadata(
     account: RunningEmulator, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
