@@ -63,9 +63,10 @@ def lint(session: nox.Session) -> None:
 
 @nox.session
 def typecheck(session: nox.Session) -> None:
-    """mypy --strict on the package and the scripts."""
+    """mypy --strict on the package and the scripts, and on the docs' programs."""
     session.install("-e", ".[test,speedups]", MYPY)  # orjson ships its types
     session.run("mypy", "--strict")
+    session.run("python", "scripts/typecheck_docs.py")
 
 
 @nox.session
