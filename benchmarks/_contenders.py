@@ -97,46 +97,34 @@ async def _raw(base_url: str, max_connections: int) -> Contender:
     return Contender("raw", session.close, get=get, create=create, update=update, delete=delete)
 
 
-async def _sdk(base_url: str, max_connections: int) -> Contender:
-    cko = AsyncClient(secret_key=SECRET_KEY, base_url=base_url, max_connections=max_connections)
-    customers = cko.customers
+def _public(name: str, cko: AsyncClient, customers: Any) -> Contender:
+    """The contender calling `customers` (`cko.customers` or its `with_raw_response`)."""
 
     async def create(index: int) -> Any:
-        fields = _create("sdk", index)
+        fields = _create(name, index)
         return await customers.create(email=fields["email"], name=fields["name"])
 
     async def update(_: int) -> Any:
-        return await customers.update(CUSTOMER_ID, **UPDATE)  # type: ignore[arg-type]
+        return await customers.update(CUSTOMER_ID, **UPDATE)
 
     return Contender(
-        "sdk",
+        name,
         cko.aclose,
         get=lambda _: customers.get(CUSTOMER_ID),
         create=create,
         update=update,
         delete=lambda _: customers.delete(CUSTOMER_ID),
     )
+
+
+async def _sdk(base_url: str, max_connections: int) -> Contender:
+    cko = AsyncClient(secret_key=SECRET_KEY, base_url=base_url, max_connections=max_connections)
+    return _public("sdk", cko, cko.customers)
 
 
 async def _unparsed(base_url: str, max_connections: int) -> Contender:
     cko = AsyncClient(secret_key=SECRET_KEY, base_url=base_url, max_connections=max_connections)
-    customers = cko.customers.with_raw_response
-
-    async def create(index: int) -> Any:
-        fields = _create("unparsed", index)
-        return await customers.create(email=fields["email"], name=fields["name"])
-
-    async def update(_: int) -> Any:
-        return await customers.update(CUSTOMER_ID, **UPDATE)  # type: ignore[arg-type]
-
-    return Contender(
-        "unparsed",
-        cko.aclose,
-        get=lambda _: customers.get(CUSTOMER_ID),
-        create=create,
-        update=update,
-        delete=lambda _: customers.delete(CUSTOMER_ID),
-    )
+    return _public("unparsed", cko, cko.customers.with_raw_response)
 
 
 async def _transport(base_url: str, max_connections: int) -> Contender:
