@@ -22,6 +22,8 @@ from checkout_customers import AsyncClient
 from checkout_customers.emulator import RunningEmulator, emulator_thread
 
 FAST = {"read_rate": None, "write_rate": None, "settle_seconds": 0.2}
+#: The same for the command line.
+UNTHROTTLED = ("--write-rate", "none", "--read-rate", "none", "--settle-seconds", "0.2")
 
 
 @pytest.fixture
@@ -39,6 +41,17 @@ async def client(emulator: RunningEmulator) -> AsyncIterator[AsyncClient]:
 @pytest.fixture
 def journal(tmp_path: Path) -> Path:
     return tmp_path / "journal.sqlite3"
+
+
+@pytest.fixture
+def account(emulator: RunningEmulator, monkeypatch: pytest.MonkeyPatch) -> RunningEmulator:
+    """The emulator, configured as the account of the in-process command line."""
+    for name in list(os.environ):
+        if name.startswith("CKO_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("CKO_SECRET_KEY", emulator.secret_key)
+    monkeypatch.setenv("CKO_BASE_URL", emulator.base_url)
+    return emulator
 
 
 def write_csv(

@@ -17,21 +17,9 @@ from checkout_customers.cli import main
 from checkout_customers.emulator import RunningEmulator
 from checkout_customers.migration._journal import Journal
 
-from .conftest import cli_command, cli_env, read_report, run_cli, write_csv
+from .conftest import UNTHROTTLED, cli_command, cli_env, read_report, run_cli, write_csv
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
-UNTHROTTLED = ("--write-rate", "none", "--read-rate", "none", "--settle-seconds", "0.2")
-
-
-@pytest.fixture
-def account(emulator: RunningEmulator, monkeypatch: pytest.MonkeyPatch) -> RunningEmulator:
-    """The emulator, configured as the account of the in-process command line."""
-    for name in list(os.environ):
-        if name.startswith("CKO_"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("CKO_SECRET_KEY", emulator.secret_key)
-    monkeypatch.setenv("CKO_BASE_URL", emulator.base_url)
-    return emulator
 
 
 def test_the_readme_main_job_command_migrates_the_example_file(

@@ -21,21 +21,9 @@ import pytest
 from checkout_customers.cli import main
 from checkout_customers.emulator import RunningEmulator
 
-from .conftest import cli_command, cli_env, write_csv
+from .conftest import UNTHROTTLED, cli_command, cli_env, write_csv
 
-UNTHROTTLED = ("--write-rate", "none", "--read-rate", "none", "--settle-seconds", "0.2")
 ESCAPE = re.compile(r"\x1b(\[[0-9;?]*[A-Za-z]|\][^\x07]*\x07)")
-
-
-@pytest.fixture
-def account(emulator: RunningEmulator, monkeypatch: pytest.MonkeyPatch) -> RunningEmulator:
-    """The emulator, configured as the account of the in-process command line."""
-    for name in list(os.environ):
-        if name.startswith("CKO_"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("CKO_SECRET_KEY", emulator.secret_key)
-    monkeypatch.setenv("CKO_BASE_URL", emulator.base_url)
-    return emulator
 
 
 def test_the_problem_rows_are_listed_with_line_email_status_and_reason(

@@ -19,9 +19,7 @@ import pytest
 
 from checkout_customers.emulator import RunningEmulator
 
-from .conftest import cli_command, cli_env, read_report, run_cli, write_csv
-
-UNTHROTTLED = ("--write-rate", "none", "--read-rate", "none", "--settle-seconds", "0.2")
+from .conftest import UNTHROTTLED, cli_command, cli_env, read_report, run_cli, write_csv
 
 
 def _wait_for_customers(emulator: RunningEmulator, count: int, timeout: float = 30.0) -> None:

@@ -18,20 +18,7 @@ from checkout_customers.cli import main
 from checkout_customers.emulator import RunningEmulator
 from checkout_customers.migration import migrate
 
-from .conftest import FAST, write_csv
-
-UNTHROTTLED = ("--write-rate", "none", "--read-rate", "none", "--settle-seconds", "0.2")
-
-
-@pytest.fixture
-def account(emulator: RunningEmulator, monkeypatch: pytest.MonkeyPatch) -> RunningEmulator:
-    """The emulator, configured as the account of the in-process command line."""
-    for name in list(os.environ):
-        if name.startswith("CKO_"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("CKO_SECRET_KEY", emulator.secret_key)
-    monkeypatch.setenv("CKO_BASE_URL", emulator.base_url)
-    return emulator
+from .conftest import FAST, UNTHROTTLED, write_csv
 
 
 def _source(folder: Path) -> Path:

@@ -13,9 +13,7 @@ from checkout_customers import AsyncClient
 from checkout_customers.emulator import RunningEmulator
 from checkout_customers.migration import MigrationInputError, migrate, read_csv
 
-from .conftest import FAST, cli_command, cli_env, read_report, run_cli
-
-UNTHROTTLED = ("--write-rate", "none", "--read-rate", "none", "--settle-seconds", "0.2")
+from .conftest import FAST, UNTHROTTLED, cli_command, cli_env, read_report, run_cli
 
 
 def write_text(path: Path, text: str) -> Path:

@@ -17,9 +17,16 @@ from checkout_customers import AsyncClient
 from checkout_customers.emulator import RunningEmulator
 from checkout_customers.migration import MigrationInputError, migrate, read_csv, read_jsonl
 
-from .conftest import FAST, cli_command, cli_env, read_report, run_cli, write_csv, write_jsonl
-
-UNTHROTTLED = ("--write-rate", "none", "--read-rate", "none", "--settle-seconds", "0.2")
+from .conftest import (
+    FAST,
+    UNTHROTTLED,
+    cli_command,
+    cli_env,
+    read_report,
+    run_cli,
+    write_csv,
+    write_jsonl,
+)
 
 
 def journal_source_ids(journal: Path) -> dict[str, str | None]:

@@ -24,9 +24,8 @@ import pytest
 
 from checkout_customers.emulator import RunningEmulator
 
-from .conftest import cli_command, cli_env, run_cli, write_csv
+from .conftest import UNTHROTTLED, cli_command, cli_env, run_cli, write_csv
 
-UNTHROTTLED = ("--write-rate", "none", "--read-rate", "none", "--settle-seconds", "0.2")
 ROWS = 1000
 #: Room for a few hundred outcomes of the 1000 rows before a commit fails.
 LIMIT = 192 * 1024

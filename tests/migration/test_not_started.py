@@ -13,9 +13,7 @@ from checkout_customers import AsyncClient
 from checkout_customers.emulator import RunningEmulator
 from checkout_customers.migration import RowResult, migrate, read_csv
 
-from .conftest import FAST, cli_command, cli_env, read_report, run_cli, write_csv
-
-UNTHROTTLED = ("--write-rate", "none", "--read-rate", "none", "--settle-seconds", "0.2")
+from .conftest import FAST, UNTHROTTLED, cli_command, cli_env, read_report, run_cli, write_csv
 
 
 async def test_rows_never_started_are_not_started_in_the_report_and_the_next_run_takes_them(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sqlite3
 from collections import Counter
 from pathlib import Path
@@ -15,20 +14,7 @@ from checkout_customers.cli import main
 from checkout_customers.emulator import RunningEmulator
 from checkout_customers.migration import migrate, read_csv, read_jsonl
 
-from .conftest import FAST, read_report, write_csv, write_jsonl
-
-UNTHROTTLED = ("--write-rate", "none", "--read-rate", "none", "--settle-seconds", "0.2")
-
-
-@pytest.fixture
-def account(emulator: RunningEmulator, monkeypatch: pytest.MonkeyPatch) -> RunningEmulator:
-    """The emulator, configured as the account of the in-process command line."""
-    for name in list(os.environ):
-        if name.startswith("CKO_"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("CKO_SECRET_KEY", emulator.secret_key)
-    monkeypatch.setenv("CKO_BASE_URL", emulator.base_url)
-    return emulator
+from .conftest import FAST, UNTHROTTLED, read_report, write_csv, write_jsonl
 
 
 def create_outside(emulator: RunningEmulator, email: str, **fields: Any) -> None:

@@ -19,10 +19,8 @@ from checkout_customers.cli import main
 from checkout_customers.emulator import RunningEmulator
 from checkout_customers.migration import JournalError, migrate, read_csv, rollback
 
-from .conftest import FAST, read_report, write_csv
-from .test_on_existing import UNTHROTTLED, account, create_outside, customer, last_seq, patches
-
-__all__ = ["account"]  # the fixture, shared with test_on_existing
+from .conftest import FAST, UNTHROTTLED, read_report, write_csv
+from .test_on_existing import create_outside, customer, last_seq, patches
 
 OLD = {"old1@example.com": "Old One", "old2@example.com": "Old Two"}
 NEW = [("old1@example.com", "New One"), ("old2@example.com", "New Two"), ("fresh@example.com", "F")]
