@@ -12,8 +12,8 @@ case-insensitive file system):
         NamedPath("--report", "report.jsonl"),
     ])   # raises CheckoutArgumentError naming both paths when two are one file
 
-Files holding personal data are opened private (`create_private`): created with mode 0600, or
-narrowed to it when they exist (`_private_files.py`).
+Files holding personal data are opened private (`create_private`, from `_private_files.py`):
+created with mode 0600, or narrowed to it when they exist.
 """
 
 from __future__ import annotations
@@ -28,7 +28,6 @@ import attrs
 from .._errors import CheckoutArgumentError
 from ._csv_input import CsvSource
 from ._jsonl_input import JsonlSource
-from ._private_files import open_private
 
 __all__ = [
     "NamedPath",
@@ -36,7 +35,6 @@ __all__ = [
     "check_creatable",
     "check_distinct",
     "check_migration_paths",
-    "create_private",
 ]
 
 #: The files SQLite keeps beside a database (WAL mode, and a rollback journal in other modes):
@@ -190,14 +188,3 @@ def check_creatable(named: NamedPath) -> None:
         f"{named.label} {path!r}: {problem}; nothing was sent: give {named.label} another path",
         field=named.field,
     )
-
-
-def create_private(path: str | os.PathLike[str]) -> IO[str]:
-    """Open `path` for writing UTF-8 text, truncated, private: created with mode 0600, or an
-    existing regular file narrowed to it (`open_private`)."""
-    descriptor = open_private(path, os.O_WRONLY | os.O_TRUNC)
-    try:
-        return open(descriptor, "w", encoding="utf-8")
-    except BaseException:
-        os.close(descriptor)
-        raise

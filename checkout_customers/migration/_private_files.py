@@ -12,8 +12,9 @@ from __future__ import annotations
 import errno
 import os
 import stat
+from typing import IO
 
-__all__ = ["PRIVATE_MODE", "open_private"]
+__all__ = ["PRIVATE_MODE", "create_private", "open_private"]
 
 PRIVATE_MODE = 0o600
 
@@ -46,3 +47,16 @@ def open_private(path: str | os.PathLike[str], flags: int) -> int:
         os.close(descriptor)
         raise
     return descriptor
+
+
+def create_private(
+    path: str | os.PathLike[str], *, errors: str = "strict", newline: str | None = None
+) -> IO[str]:
+    """Open `path` for writing UTF-8 text, truncated and private (`open_private`); `errors`
+    and `newline` as for `open`."""
+    descriptor = open_private(path, os.O_WRONLY | os.O_TRUNC)
+    try:
+        return open(descriptor, "w", encoding="utf-8", errors=errors, newline=newline)
+    except BaseException:
+        os.close(descriptor)
+        raise

@@ -30,7 +30,7 @@ from typing import IO
 from ._csv_input import CsvSource
 from ._input_files import BoundedLines, open_text
 from ._jsonl_input import JsonlSource
-from ._private_files import open_private
+from ._private_files import create_private
 from ._report import RowResult, RowStatus
 
 __all__ = ["REJECTED_STATUSES", "RejectsCollector", "write_rejects"]
@@ -53,21 +53,12 @@ class RejectsCollector:
             self.errors[result.line] = result.error or result.status.value
 
 
-def _create_private_raw(path: str | os.PathLike[str]) -> IO[str]:
-    """Like `_paths.create_private`, but keeping line ends and undecodable bytes as read."""
-    descriptor = open_private(path, os.O_WRONLY | os.O_TRUNC)
-    try:
-        return open(descriptor, "w", encoding="utf-8", errors="surrogateescape", newline="")
-    except BaseException:
-        os.close(descriptor)
-        raise
-
-
 def write_rejects(
     source: CsvSource | JsonlSource, path: str | os.PathLike[str], errors: dict[int, str]
 ) -> int:
     """Write the rows of `source` at the lines of `errors` to `path`; return how many."""
-    with _create_private_raw(path) as out:
+    # Line ends and undecodable bytes are written back as they were read.
+    with create_private(path, errors="surrogateescape", newline="") as out:
         if isinstance(source, CsvSource):
             return _write_csv(source, out, errors)
         return _write_jsonl(source, out, errors)

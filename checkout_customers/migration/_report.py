@@ -16,7 +16,7 @@ from typing import IO, Any
 
 import attrs
 
-from ._paths import create_private
+from ._private_files import create_private
 
 __all__ = ["MigrationReport", "ReportWriter", "RowResult", "RowStatus"]
 

@@ -44,7 +44,8 @@ from ._circuit_breaker import check_reachable, describe_failure
 from ._group_commit import GroupCommitWriter
 from ._journal_schema import JournalError, journal_error, open_journal, start_run
 from ._migrate import DEFAULT_SETTLE_SECONDS
-from ._paths import NamedPath, Role, check_distinct, create_private
+from ._paths import NamedPath, Role, check_distinct
+from ._private_files import create_private
 from ._ratelimit import AdaptiveRateLimiter
 
 __all__ = [

@@ -18,7 +18,7 @@ import os
 from datetime import datetime, timezone
 from typing import Any
 
-from ._paths import create_private
+from ._private_files import create_private
 from ._report import MigrationReport, RowStatus
 
 __all__ = ["iso_utc", "summary_object", "write_summary"]
